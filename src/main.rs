@@ -4,17 +4,7 @@
 
 use std::io::Write;
 
-mod cli;
-mod confecho;
-mod config;
-mod ctl;
-mod supervisord;
-mod sys;
-
-/// The Supervisor release whose behaviour and interfaces we reproduce.
-pub const SUPERVISOR_VERSION: &str = "4.3.0";
-/// This implementation's own version.
-pub const OUR_VERSION: &str = env!("CARGO_PKG_VERSION");
+use supervisor::{confecho, ctl, supervisord, OUR_VERSION, SUPERVISOR_VERSION};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -84,15 +74,4 @@ fn main() {
 fn exit_with(text: &str, status: i32) -> ! {
     let _ = std::io::stdout().write_all(text.as_bytes());
     std::process::exit(status);
-}
-
-/// Writes a command-line layer's early exit (help on stdout, errors on
-/// stderr) and returns its status.
-fn early_exit(output: &str, status: i32) -> i32 {
-    let _ = if status == 0 {
-        std::io::stdout().write_all(output.as_bytes())
-    } else {
-        std::io::stderr().write_all(output.as_bytes())
-    };
-    status
 }

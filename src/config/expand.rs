@@ -35,11 +35,22 @@ impl ExpandError {
     /// The message, naming the offending string as the reference does.
     pub fn describe(&self, text: &str) -> String {
         match self {
-            ExpandError::UnknownName { name, available } => format!(
-                "format string {text:?} contains names ('{name}') which cannot be expanded; \
-                 available names: {}",
-                available.join(", ")
-            ),
+            ExpandError::UnknownName { name, available } => {
+                let (env, plain): (Vec<&String>, Vec<&String>) =
+                    available.iter().partition(|n| n.starts_with("ENV_"));
+                let mut listed: Vec<String> = plain.iter().map(|n| n.to_string()).collect();
+                if !env.is_empty() {
+                    listed.push(format!(
+                        "ENV_<name> for {} environment variables",
+                        env.len()
+                    ));
+                }
+                format!(
+                    "format string {text:?} contains names ('{name}') which cannot be expanded; \
+                     available names: {}",
+                    listed.join(", ")
+                )
+            }
             ExpandError::BadFormat(why) => {
                 format!("format string {text:?} is badly formatted: {why}")
             }

@@ -65,6 +65,8 @@ impl Section {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
     pub origin: Origin,
+    /// The section the bad line is in, if any.
+    pub section: Option<String>,
     pub message: String,
 }
 
@@ -156,12 +158,18 @@ impl Ini {
             if !in_section {
                 return Err(SyntaxError {
                     origin,
+                    section: None,
                     message: format!("no section header before this line: {raw_line:?}"),
                 });
             }
             let Some((key, val)) = split_option(value) else {
+                let section = match current {
+                    Some(i) => self.sections[i].name.clone(),
+                    None => DEFAULT_SECTION.to_string(),
+                };
                 return Err(SyntaxError {
                     origin,
+                    section: Some(section),
                     message: format!("expected 'key = value', found {raw_line:?}"),
                 });
             };

@@ -88,6 +88,7 @@ fn parse_ini(ini: &mut Ini, text: &str, path: &Path) -> Result<Vec<String>> {
     ini.read(text, path).map_err(|e| ConfigError {
         file: Some(e.origin.file),
         line: Some(e.origin.line),
+        section: e.section,
         ..ConfigError::new(e.message)
     })
 }
@@ -242,10 +243,19 @@ pub struct ServerOverrides {
 
 /// Loads the daemon's configuration from `path`, applying `overrides`.
 pub fn load_server(path: &Path, overrides: &ServerOverrides) -> Result<ServerConfig> {
+    load_server_text(&read_text(path)?, path, overrides)
+}
+
+/// Like [`load_server`], with the main file's text given (`path` still
+/// names it and anchors `%(here)s` and includes).
+pub fn load_server_text(
+    text: &str,
+    path: &Path,
+    overrides: &ServerOverrides,
+) -> Result<ServerConfig> {
     let here = dirname_abs(path);
     let mut ini = Ini::default();
-    let text = read_text(path)?;
-    parse_ini(&mut ini, &text, path)?;
+    parse_ini(&mut ini, text, path)?;
     let mut environ = environ_expansions();
     let node = crate::sys::node_name();
     let mut warnings = Vec::new();

@@ -141,7 +141,6 @@ pub fn signal_number(text: &str) -> Result<i32> {
 }
 
 /// The conventional name of a signal number (`SIGTERM`), for messages.
-#[allow(dead_code)] // used by the daemon's log lines (issue 3)
 pub fn signal_name(num: i32) -> String {
     SIGNALS
         .iter()

@@ -1,0 +1,63 @@
+# The two commands of the README: `make run` and `make test`.
+CARGO   ?= cargo
+PREFIX  ?= /usr/local
+PYTHON  ?= python3
+VENV    := .venv
+VPY     := $(VENV)/bin/python
+DEBUG_BIN   := target/debug/supervisor
+RELEASE_BIN := target/release/supervisor
+
+.PHONY: all build release run install test unit interop e2e venv fuzz lint clean
+
+all: build
+
+build:
+	$(CARGO) build
+
+release:
+	$(CARGO) build --release
+
+# Build and run the daemon in the foreground on the sample configuration.
+run: release
+	mkdir -p conf/run
+	exec $(RELEASE_BIN) supervisord -c conf/supervisord.conf -n
+
+# bin/supervisor plus the three names it answers to.
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/supervisor
+	for name in supervisord supervisorctl echo_supervisord_conf; do \
+	  ln -sf supervisor $(DESTDIR)$(PREFIX)/bin/$$name; \
+	done
+
+# The Python side of the tests: the reference (as oracle and as client) and pytest.
+$(VENV)/.ready: tests/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+venv: $(VENV)/.ready
+
+# Every test: unit and integration (cargo), interop (pytest against the
+# reference), the reference's own end-to-end suite, and the install layout.
+test: venv
+	$(CARGO) build
+	$(CARGO) test
+	tests/install_check.sh
+	tests/e2e/run.sh $(abspath $(VPY)) $(abspath $(DEBUG_BIN))
+	SUPERVISOR_BIN=$(abspath $(DEBUG_BIN)) $(VPY) -m pytest -q tests/interop
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+# Fuzz the configuration parser (cargo-fuzz on the stable toolchain).
+FUZZ_SECONDS ?= 600
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run config corpus/config -- \
+	  -dict=config.dict -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) conf/run
