@@ -34,8 +34,6 @@ NOT_YET = {
     "test_issue_1231c": "log capture and supervisorctl tail (issues 4, 6)",
     "test_issue_1251": "the daemon loop and supervisorctl (issues 3, 6)",
     "test_issue_1298": "supervisorctl (issue 6)",
-    "test_issue_1418_pidproxy_cmd_with_no_args": "the daemon loop (issue 3)",
-    "test_issue_1418_pidproxy_cmd_with_args": "the daemon loop (issue 3)",
     "test_issue_1483a_identifier_default": "XML-RPC (issue 5)",
     "test_issue_1483b_identifier_from_config_file": "XML-RPC (issue 5)",
     "test_issue_1483c_identifier_from_command_line": "XML-RPC (issue 5)",
