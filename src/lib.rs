@@ -6,6 +6,8 @@ pub mod cli;
 pub mod confecho;
 pub mod config;
 pub mod ctl;
+pub mod model;
+pub mod states;
 pub mod supervisord;
 pub mod sys;
 

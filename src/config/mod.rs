@@ -234,6 +234,52 @@ pub struct ProcessConfig {
     pub serverurl: Option<String>,
 }
 
+impl ChannelConfig {
+    /// The reference's defaults for a `*_logfile` channel.
+    pub fn defaults() -> Self {
+        ChannelConfig {
+            logfile: LogFile::Auto,
+            maxbytes: 50 * 1024 * 1024,
+            backups: 10,
+            capture_maxbytes: 0,
+            events_enabled: false,
+            syslog: false,
+        }
+    }
+}
+
+impl ProcessConfig {
+    /// A process of a `[program:NAME]` with only `command` set: every
+    /// other setting at the reference's default.
+    pub fn defaults(name: &str, command: &str) -> Self {
+        ProcessConfig {
+            name: name.to_string(),
+            group: name.to_string(),
+            section: format!("program:{name}"),
+            command: command.to_string(),
+            directory: None,
+            umask: None,
+            priority: 999,
+            autostart: true,
+            autorestart: AutoRestart::Unexpected,
+            startsecs: 1,
+            startretries: 3,
+            user: None,
+            uid: None,
+            stdout: ChannelConfig::defaults(),
+            stderr: ChannelConfig::defaults(),
+            stopsignal: libc::SIGTERM,
+            stopwaitsecs: 10,
+            stopasgroup: false,
+            killasgroup: false,
+            exitcodes: vec![0],
+            redirect_stderr: false,
+            environment: Vec::new(),
+            serverurl: None,
+        }
+    }
+}
+
 /// `[supervisorctl]` and the ctl's own options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CtlConfig {

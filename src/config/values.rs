@@ -107,8 +107,8 @@ const SIGNALS: &[(&str, i32)] = &[
     ("VTALRM", 26),
     ("PROF", 27),
     ("WINCH", 28),
-    ("IO", 29),
     ("POLL", 29),
+    ("IO", 29),
     ("PWR", 30),
     ("SYS", 31),
     ("RTMIN", 34),
@@ -632,6 +632,11 @@ mod tests {
         assert!(signal_number("FOO").is_err());
         assert!(signal_number("99").is_err());
         assert_eq!(signal_name(15), "SIGTERM");
+        // Aliases are named as the reference names them.
+        assert_eq!(signal_name(6), "SIGABRT");
+        assert_eq!(signal_name(17), "SIGCHLD");
+        assert_eq!(signal_name(29), "SIGPOLL");
+        assert_eq!(signal_name(99), "signal 99");
     }
 
     #[test]
