@@ -2,6 +2,8 @@
 //! Every `unsafe` block of the crate lives here, each with why it is sound.
 
 use std::ffi::{CStr, CString};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// A password-database entry, reduced to what we use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +111,12 @@ pub fn group_by_gid(gid: u32) -> bool {
     .is_some()
 }
 
+/// access(path, X_OK): may this process execute the file?
+pub fn can_execute(path: &CStr) -> bool {
+    // SAFETY: path is a valid NUL-terminated string.
+    unsafe { libc::access(path.as_ptr(), libc::X_OK) == 0 }
+}
+
 pub fn getuid() -> u32 {
     // SAFETY: getuid has no preconditions and cannot fail.
     unsafe { libc::getuid() }
@@ -126,6 +134,457 @@ pub fn node_name() -> String {
     unsafe { CStr::from_ptr(uts.nodename.as_ptr()) }
         .to_string_lossy()
         .into_owned()
+}
+
+// ---------------------------------------------------------------------------
+// Processes, pipes and signals.
+
+fn cvt(rc: libc::c_int) -> io::Result<libc::c_int> {
+    if rc == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+/// A close-on-exec pipe: (read end, write end).
+pub fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: fds is a valid array of two ints for pipe2 to fill.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    // SAFETY: pipe2 succeeded, so both fds are open and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+pub fn set_nonblocking(fd: &impl AsRawFd) -> io::Result<()> {
+    let fd = fd.as_raw_fd();
+    // SAFETY: F_GETFL/F_SETFL on an fd we hold open have no memory effects.
+    let flags = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    // SAFETY: as above.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
+    Ok(())
+}
+
+/// Signals the daemon handles; blocked and read from a signalfd.
+pub const HANDLED_SIGNALS: [libc::c_int; 6] = [
+    libc::SIGCHLD,
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGHUP,
+    libc::SIGUSR2,
+];
+
+fn sigset_of(signals: &[libc::c_int]) -> libc::sigset_t {
+    // SAFETY: sigset_t is plain data; sigemptyset initializes it.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: set is a valid sigset_t.
+    unsafe { libc::sigemptyset(&mut set) };
+    for &s in signals {
+        // SAFETY: set is valid and s is a valid signal number.
+        unsafe { libc::sigaddset(&mut set, s) };
+    }
+    set
+}
+
+/// Blocks the handled signals and returns a non-blocking, close-on-exec
+/// signalfd that reports them.
+pub fn signalfd_for_handled_signals() -> io::Result<OwnedFd> {
+    let set = sigset_of(&HANDLED_SIGNALS);
+    // SAFETY: set is a valid sigset_t; the old mask is not needed.
+    let rc = unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    cvt(rc)?;
+    // SAFETY: set is valid; -1 asks for a new fd.
+    let fd = cvt(unsafe { libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) })?;
+    // SAFETY: signalfd returned a new fd that we now own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Reads one pending signal number from a signalfd, None when drained.
+pub fn read_signal(fd: &OwnedFd) -> io::Result<Option<i32>> {
+    // SAFETY: signalfd_siginfo is plain data.
+    let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::signalfd_siginfo>();
+    // SAFETY: we read at most `size` bytes into `info`, which has that size.
+    let n = unsafe {
+        libc::read(
+            fd.as_raw_fd(),
+            (&mut info as *mut libc::signalfd_siginfo).cast(),
+            size,
+        )
+    };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        return match e.kind() {
+            io::ErrorKind::WouldBlock => Ok(None),
+            io::ErrorKind::Interrupted => Ok(None),
+            _ => Err(e),
+        };
+    }
+    if n as usize != size {
+        return Ok(None);
+    }
+    Ok(Some(info.ssi_signo as i32))
+}
+
+/// Makes this process the reaper of its descendants' orphans.
+pub fn become_subreaper() -> io::Result<()> {
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes one integer argument.
+    cvt(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0) })?;
+    Ok(())
+}
+
+/// `waitpid(-1, WNOHANG)`: Some((pid, status)) for a reaped child.
+pub fn reap_any() -> Option<(i32, i32)> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: status is a valid int for waitpid to fill.
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    (pid > 0).then_some((pid, status))
+}
+
+/// Blocking `waitpid(pid)` for a child known to be exiting now.
+pub fn reap_pid(pid: i32) -> Option<i32> {
+    let mut status: libc::c_int = 0;
+    loop {
+        // SAFETY: status is a valid int for waitpid to fill.
+        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if rc == pid {
+            return Some(status);
+        }
+        if rc == -1 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+            continue;
+        }
+        return None;
+    }
+}
+
+/// `kill(pid, sig)`; a negative pid signals the process group.
+pub fn kill(pid: i32, sig: i32) -> io::Result<()> {
+    // SAFETY: kill has no memory effects.
+    cvt(unsafe { libc::kill(pid, sig) })?;
+    Ok(())
+}
+
+pub fn getpid() -> i32 {
+    // SAFETY: getpid cannot fail.
+    unsafe { libc::getpid() }
+}
+
+/// Whether a process with this pid exists (kill 0 succeeds or EPERM).
+pub fn pid_alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    match kill(pid, 0) {
+        Ok(()) => true,
+        Err(e) => e.raw_os_error() == Some(libc::EPERM),
+    }
+}
+
+pub fn umask(mask: u32) -> u32 {
+    // SAFETY: umask cannot fail.
+    unsafe { libc::umask(mask as libc::mode_t) as u32 }
+}
+
+/// (soft, hard) of a resource limit; u64::MAX means unlimited.
+pub fn getrlimit(resource: libc::__rlimit_resource_t) -> io::Result<(u64, u64)> {
+    // SAFETY: rlimit is plain data.
+    let mut r: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: r is a valid rlimit for getrlimit to fill.
+    cvt(unsafe { libc::getrlimit(resource, &mut r) })?;
+    Ok((r.rlim_cur, r.rlim_max))
+}
+
+pub fn setrlimit(resource: libc::__rlimit_resource_t, soft: u64, hard: u64) -> io::Result<()> {
+    let r = libc::rlimit {
+        rlim_cur: soft,
+        rlim_max: hard,
+    };
+    // SAFETY: r is a valid rlimit.
+    cvt(unsafe { libc::setrlimit(resource, &r) })?;
+    Ok(())
+}
+
+/// Supplementary groups of a user, its primary group first.
+pub fn user_groups(name: &str, gid: u32) -> Vec<u32> {
+    let Ok(cname) = CString::new(name) else {
+        return vec![gid];
+    };
+    let mut count: libc::c_int = 64;
+    loop {
+        let mut groups = vec![0 as libc::gid_t; count as usize];
+        let mut n = count;
+        // SAFETY: groups has room for n entries; getgrouplist updates n.
+        let rc = unsafe { libc::getgrouplist(cname.as_ptr(), gid, groups.as_mut_ptr(), &mut n) };
+        if rc >= 0 {
+            groups.truncate(n as usize);
+            let mut out = vec![gid];
+            out.extend(groups.into_iter().filter(|&g| g != gid));
+            return out;
+        }
+        if n <= count || count > 65536 {
+            return vec![gid];
+        }
+        count = n;
+    }
+}
+
+/// Drops this process's privileges to (uid, gid, groups); for the daemon's
+/// own `user=`. The reference's messages on failure.
+pub fn drop_privileges(uid: u32, gid: u32, groups: &[u32]) -> Result<(), String> {
+    // SAFETY: groups is a valid slice of gids.
+    if unsafe { libc::setgroups(groups.len(), groups.as_ptr()) } != 0 {
+        return Err("Could not set groups of effective user".into());
+    }
+    // SAFETY: setgid has no memory effects.
+    if unsafe { libc::setgid(gid) } != 0 {
+        return Err("Could not set group id of effective user".into());
+    }
+    // SAFETY: setuid has no memory effects.
+    if unsafe { libc::setuid(uid) } != 0 {
+        return Err("Could not set user id of effective user".into());
+    }
+    Ok(())
+}
+
+/// Makes sure fds 0, 1 and 2 are open (on /dev/null if not), so that no
+/// pipe or socket of ours is ever given one of those numbers.
+pub fn ensure_std_fds() {
+    for fd in 0..3 {
+        // SAFETY: F_GETFD on any int is harmless.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+            // SAFETY: the path is a valid C string; open returns the lowest free fd.
+            unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+        }
+    }
+}
+
+/// Points fds 0, 1 and 2 at /dev/null (daemon mode).
+pub fn std_fds_to_devnull() -> io::Result<()> {
+    // SAFETY: the path is a valid C string.
+    let fd = cvt(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) })?;
+    for target in 0..3 {
+        // SAFETY: both fds are open; dup2 onto 0-2 replaces them.
+        cvt(unsafe { libc::dup2(fd, target) })?;
+    }
+    if fd > 2 {
+        // SAFETY: fd is ours and no longer needed.
+        unsafe { libc::close(fd) };
+    }
+    Ok(())
+}
+
+/// `fork()`: Ok(0) in the child, Ok(pid) in the parent.
+///
+/// # Safety
+/// The child of a multi-threaded process may only call async-signal-safe
+/// functions; this daemon is single-threaded, and callers still restrict the
+/// child to raw syscalls until it execs or exits.
+pub unsafe fn fork() -> io::Result<i32> {
+    cvt(libc::fork())
+}
+
+pub fn setsid() -> io::Result<()> {
+    // SAFETY: setsid has no memory effects.
+    cvt(unsafe { libc::setsid() })?;
+    Ok(())
+}
+
+/// `_exit`: leaves without running destructors or atexit handlers.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and is async-signal-safe.
+    unsafe { libc::_exit(code) }
+}
+
+/// Reads into `buf` from a raw fd; Ok(0) is end of file.
+pub fn read_fd(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: buf is valid for buf.len() bytes.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Writes from `buf` to a raw fd; returns how much was written.
+pub fn write_fd(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: buf is valid for buf.len() bytes.
+        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Everything a child needs, prepared before the fork so that the child
+/// runs only raw syscalls.
+pub struct ExecPlan {
+    pub program: CString,
+    pub argv: Vec<CString>,
+    pub envp: Vec<CString>,
+    pub cwd: Option<CString>,
+    pub umask: Option<u32>,
+    /// (uid, gid, supplementary groups) to switch to.
+    pub user: Option<(u32, u32, Vec<u32>)>,
+    /// Raw fds to become the child's 0, 1 and 2.
+    pub stdio: [RawFd; 3],
+}
+
+/// Which step of the child's set-up failed (reported with its errno).
+pub const STAGE_SETUID: u8 = 1;
+pub const STAGE_CHDIR: u8 = 2;
+pub const STAGE_EXEC: u8 = 3;
+
+/// Forks a child that runs `plan`. Failures after the fork are written as
+/// 5 bytes (stage, errno as i32 little-endian) to `report`, whose write end
+/// is close-on-exec: the parent reads EOF when exec succeeded.
+///
+/// Returns the child's pid.
+pub fn fork_exec(plan: &ExecPlan, report: &OwnedFd) -> io::Result<i32> {
+    let argv: Vec<*const libc::c_char> = plan
+        .argv
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    let envp: Vec<*const libc::c_char> = plan
+        .envp
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    let empty = sigset_of(&[]);
+    let report_fd = report.as_raw_fd();
+    // SAFETY: the daemon is single-threaded; the child below only makes raw
+    // syscalls on memory prepared before the fork, then execs or _exits.
+    let pid = unsafe { fork() }?;
+    if pid != 0 {
+        return Ok(pid);
+    }
+    // --- child ---
+    let fail = |stage: u8| -> ! {
+        // SAFETY: errno location is valid in the child.
+        let errno = unsafe { *libc::__errno_location() };
+        let mut msg = [0u8; 5];
+        msg[0] = stage;
+        msg[1..].copy_from_slice(&errno.to_le_bytes());
+        // SAFETY: msg is a valid 5-byte buffer.
+        unsafe { libc::write(report_fd, msg.as_ptr().cast(), 5) };
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(127) }
+    };
+    // SAFETY (whole block): raw syscalls on valid, pre-built arguments.
+    unsafe {
+        libc::setpgid(0, 0);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        // Rust ignores SIGPIPE; children must get the default back.
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        for (target, &fd) in plan.stdio.iter().enumerate() {
+            if fd == target as RawFd {
+                // dup2 onto itself keeps CLOEXEC: clear it instead.
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
+            } else if libc::dup2(fd, target as RawFd) == -1 {
+                fail(STAGE_EXEC);
+            }
+        }
+        // Close every other fd (the daemon's are close-on-exec already, but
+        // fds inherited from whoever started the daemon may not be), except
+        // the report pipe, which closes itself on exec.
+        close_fds_from(3, report_fd);
+        if let Some((uid, gid, groups)) = &plan.user {
+            if libc::setgroups(groups.len(), groups.as_ptr()) != 0
+                || libc::setgid(*gid) != 0
+                || libc::setuid(*uid) != 0
+            {
+                fail(STAGE_SETUID);
+            }
+        }
+        if let Some(cwd) = &plan.cwd {
+            if libc::chdir(cwd.as_ptr()) != 0 {
+                fail(STAGE_CHDIR);
+            }
+        }
+        if let Some(mask) = plan.umask {
+            libc::umask(mask as libc::mode_t);
+        }
+        libc::execve(plan.program.as_ptr(), argv.as_ptr(), envp.as_ptr());
+        fail(STAGE_EXEC)
+    }
+}
+
+/// Closes every fd >= `from` except `keep`; async-signal-safe (for the
+/// child between fork and exec).
+fn close_fds_from(from: RawFd, keep: RawFd) {
+    let close_range = |lo: RawFd, hi: RawFd| -> bool {
+        if lo > hi {
+            return true;
+        }
+        // SAFETY: close_range only closes descriptors; no memory is touched.
+        unsafe {
+            libc::syscall(
+                libc::SYS_close_range,
+                lo as libc::c_uint,
+                hi as libc::c_uint,
+                0,
+            ) == 0
+        }
+    };
+    let ok = if keep >= from {
+        close_range(from, keep - 1) && close_range(keep + 1, RawFd::MAX)
+    } else {
+        close_range(from, RawFd::MAX)
+    };
+    if !ok {
+        // Kernels before 5.9: close the usual range one by one.
+        for fd in from..4096 {
+            if fd != keep {
+                // SAFETY: closing an fd number has no memory effects.
+                unsafe { libc::close(fd) };
+            }
+        }
+    }
+}
+
+/// The symbolic name of an errno value (`ENOENT`), as Python's
+/// `errno.errorcode` gives it.
+pub fn errno_name(errno: i32) -> String {
+    let name = match errno {
+        libc::EPERM => "EPERM",
+        libc::ENOENT => "ENOENT",
+        libc::ESRCH => "ESRCH",
+        libc::EINTR => "EINTR",
+        libc::EIO => "EIO",
+        libc::ENXIO => "ENXIO",
+        libc::E2BIG => "E2BIG",
+        libc::ENOEXEC => "ENOEXEC",
+        libc::EBADF => "EBADF",
+        libc::EAGAIN => "EAGAIN",
+        libc::ENOMEM => "ENOMEM",
+        libc::EACCES => "EACCES",
+        libc::EFAULT => "EFAULT",
+        libc::ENOTDIR => "ENOTDIR",
+        libc::EISDIR => "EISDIR",
+        libc::EINVAL => "EINVAL",
+        libc::ENFILE => "ENFILE",
+        libc::EMFILE => "EMFILE",
+        libc::ETXTBSY => "ETXTBSY",
+        libc::ELOOP => "ELOOP",
+        libc::ENAMETOOLONG => "ENAMETOOLONG",
+        libc::ELIBBAD => "ELIBBAD",
+        _ => return errno.to_string(),
+    };
+    name.to_string()
 }
 
 #[cfg(test)]

@@ -83,6 +83,32 @@ pub struct ServerSettings {
     pub environment: Vec<(String, String)>,
 }
 
+impl ServerSettings {
+    /// The reference's defaults (paths relative to the working directory).
+    pub fn defaults() -> Self {
+        ServerSettings {
+            logfile: values::normalize_path("supervisord.log"),
+            logfile_maxbytes: 50 * 1024 * 1024,
+            logfile_backups: 10,
+            loglevel: 20,
+            pidfile: values::normalize_path("supervisord.pid"),
+            umask: 0o022,
+            nodaemon: false,
+            silent: false,
+            minfds: 1024,
+            minprocs: 200,
+            nocleanup: false,
+            strip_ansi: false,
+            childlogdir: "/tmp".to_string(),
+            identifier: "supervisor".to_string(),
+            directory: None,
+            user: None,
+            uid: None,
+            environment: Vec::new(),
+        }
+    }
+}
+
 /// One `[inet_http_server]` or `[unix_http_server]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpServerConfig {

@@ -510,6 +510,34 @@ fn python_shlex_tokens(text: &str) -> Result<Vec<String>> {
     Ok(tokens)
 }
 
+/// Python's `repr()` of a string (`'x'`), as the reference's `%r` shows it.
+pub fn python_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::from(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
 /// `command=` split into argv like Python's `shlex.split` (POSIX rules:
 /// quotes group, backslash escapes outside single quotes, and inside double
 /// quotes only before `"` or `\`).
