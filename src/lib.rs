@@ -7,6 +7,8 @@ pub mod confecho;
 pub mod config;
 pub mod ctl;
 pub mod model;
+pub mod rpc;
+pub mod runtime;
 pub mod states;
 pub mod supervisord;
 pub mod sys;

@@ -189,16 +189,6 @@ fn run(
                 emit(level::WARN, &w);
             }
         }
-        let mut d = match Daemon::new(server.clone()) {
-            Ok(d) => d,
-            Err(e) => {
-                emit(
-                    level::CRIT,
-                    &format!("cannot start the supervisor loop: {e}"),
-                );
-                return 1;
-            }
-        };
         if first && !server.settings.nodaemon {
             emit(level::INFO, "daemonizing the supervisord process");
             match daemon::daemonize(&server.settings) {
@@ -215,6 +205,18 @@ fn run(
                 );
             }
         }
+        // After daemonizing: an epoll set watching a signalfd keeps waking
+        // only the process that registered it, so both are made here.
+        let mut d = match Daemon::new(server.clone()) {
+            Ok(d) => d,
+            Err(e) => {
+                emit(
+                    level::CRIT,
+                    &format!("cannot start the supervisor loop: {e}"),
+                );
+                return 1;
+            }
+        };
         match daemon::write_pidfile(&server.settings.pidfile) {
             Ok(()) => emit(
                 level::INFO,
@@ -287,6 +289,47 @@ const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
 enum Channel {
     Stdout,
     Stderr,
+}
+
+impl Channel {
+    fn name(self) -> &'static str {
+        match self {
+            Channel::Stdout => "stdout",
+            Channel::Stderr => "stderr",
+        }
+    }
+}
+
+/// The main-log line echoing child output at debug level, as the reference
+/// writes it.
+fn output_line(name: &str, channel: Channel, data: &[u8]) -> String {
+    let text = match std::str::from_utf8(data) {
+        Ok(t) => t.to_string(),
+        Err(_) => format!("Undecodable: {}", bytes_repr(data)),
+    };
+    format!(
+        "{} {} output:\n{text}",
+        values::python_repr(name),
+        channel.name()
+    )
+}
+
+/// Python's `repr()` of a bytes value (`b'...'`).
+fn bytes_repr(data: &[u8]) -> String {
+    let mut out = String::from("b'");
+    for &b in data {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\'' => out.push_str("\\'"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// What a token belongs to.
@@ -591,6 +634,12 @@ impl Daemon {
                         Channel::Stderr => &mut slot.stderr,
                     };
                     sink.write(&buf[..n]);
+                    if self.config.settings.loglevel <= level::DEBG {
+                        emit(
+                            level::DEBG,
+                            &output_line(&slot.cfg.name, channel, &buf[..n]),
+                        );
+                    }
                     total += n;
                     if total >= budget {
                         return true;

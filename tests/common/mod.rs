@@ -79,3 +79,192 @@ impl Sandbox {
         Run::from(out)
     }
 }
+
+/// Polls `check` until it returns Some or `secs` pass.
+pub fn wait_for<T>(secs: f64, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(secs);
+    loop {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Live processes whose environment carries `marker` (every process a
+/// test daemon starts inherits it).
+pub fn processes_with_marker(marker: &str) -> Vec<i32> {
+    let needle = format!("SUPERVISOR_TEST_SANDBOX={marker}");
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        let hit = env.split(|&b| b == 0).any(|var| var == needle.as_bytes());
+        let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| {
+                s.rsplit(')')
+                    .next()
+                    .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+            })
+            .unwrap_or(false);
+        if hit && !zombie {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// A daemon started by a test in its sandbox, in the foreground.
+pub struct Daemon {
+    pub child: Option<std::process::Child>,
+    pub dir: PathBuf,
+    pub conf: PathBuf,
+}
+
+impl Sandbox {
+    /// Writes a config: a [supervisord] section pointing every path into
+    /// the sandbox (plus `extra_supervisord` lines), then `body`.
+    pub fn config(&self, extra_supervisord: &str, body: &str) -> PathBuf {
+        let d = self.path().display();
+        let text = format!(
+            "[supervisord]\nlogfile={d}/main.log\npidfile={d}/supervisord.pid\nchildlogdir={d}\n\
+             nodaemon=true\nloglevel=debug\nenvironment=SUPERVISOR_TEST_SANDBOX=\"{d}\"\n\
+             {extra_supervisord}\n{body}\n"
+        );
+        self.write("supervisord.conf", &text)
+    }
+
+    /// Starts the daemon on `conf` in the foreground.
+    pub fn start(&self, conf: &Path) -> Daemon {
+        let child = Command::new(BIN)
+            .arg0("supervisord")
+            .arg("-c")
+            .arg(conf)
+            .current_dir(self.path())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", self.path())
+            .env("SUPERVISOR_TEST_SANDBOX", self.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the daemon");
+        Daemon {
+            child: Some(child),
+            dir: self.path().to_path_buf(),
+            conf: conf.to_path_buf(),
+        }
+    }
+}
+
+impl Daemon {
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().map(|c| c.id() as i32).unwrap_or(0)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("main.log")).unwrap_or_default()
+    }
+
+    /// Waits until the main log contains `needle` `count` times.
+    pub fn wait_log_n(&self, needle: &str, count: usize, secs: f64) {
+        let found = wait_for(secs, || {
+            (self.log().matches(needle).count() >= count).then_some(())
+        });
+        assert!(
+            found.is_some(),
+            "main log never had {count} x {needle:?} within {secs} s; log:\n{}",
+            self.log()
+        );
+    }
+
+    pub fn wait_log(&self, needle: &str, secs: f64) {
+        self.wait_log_n(needle, 1, secs);
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY-free: kill(2) through the libc crate.
+        unsafe { libc::kill(self.pid(), sig) };
+    }
+
+    /// SIGTERM, then waits for the daemon to exit; returns its status.
+    pub fn stop(&mut self) -> Option<i32> {
+        self.signal(libc::SIGTERM);
+        let mut child = self.child.take()?;
+        let status = wait_for(20.0, || child.try_wait().ok().flatten());
+        match status {
+            Some(s) => s.code(),
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "the daemon did not exit within 20 s of SIGTERM; log:\n{}",
+                    self.log()
+                );
+            }
+        }
+    }
+
+    /// The pid of a child of the daemon whose command line contains `needle`.
+    pub fn child_pid(&self, needle: &str) -> Option<i32> {
+        let daemon = self.pid();
+        std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+            let pid: i32 = e.file_name().to_string_lossy().parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let ppid: i32 = stat
+                .rsplit(')')
+                .next()?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            (ppid == daemon && cmd.contains(needle)).then_some(pid)
+        })
+    }
+}
+
+impl Drop for Daemon {
+    /// Stops the daemon if the test did not, then makes sure no process
+    /// it started outlives the test.
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY-free: kill(2) through the libc crate.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            if wait_for(20.0, || child.try_wait().ok().flatten()).is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        let marker = self.dir.display().to_string();
+        let survivors = wait_for(5.0, || {
+            let left = processes_with_marker(&marker);
+            left.is_empty().then_some(())
+        });
+        if survivors.is_none() {
+            let left = processes_with_marker(&marker);
+            for pid in &left {
+                // SAFETY-free: kill(2) through the libc crate.
+                unsafe { libc::kill(*pid, libc::SIGKILL) };
+            }
+            if !std::thread::panicking() {
+                panic!(
+                    "processes outlived the test: {left:?}; log:\n{}",
+                    self.log()
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! The daemon's and the client's wire formats.
+
+pub mod xmlrpc;

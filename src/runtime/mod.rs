@@ -1,0 +1,8 @@
+//! The runtime: everything that touches the OS on behalf of the model
+//! (spawning, reaping, signals, log files, daemonizing). It owns the file
+//! descriptors; the loop in `supervisord` drives it.
+
+pub mod daemon;
+pub mod logfile;
+pub mod logsetup;
+pub mod spawn;
