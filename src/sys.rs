@@ -122,6 +122,24 @@ pub fn getuid() -> u32 {
     unsafe { libc::getuid() }
 }
 
+/// Formats a Unix time in local time with strftime(3) (C locale names).
+pub fn strftime_local(format: &str, secs: i64) -> String {
+    let Ok(fmt) = CString::new(format) else {
+        return String::new();
+    };
+    let t = secs as libc::time_t;
+    // SAFETY: tm is plain data that localtime_r fills from a valid time_t.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are valid for the call.
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return String::new();
+    }
+    let mut buf = [0u8; 128];
+    // SAFETY: buf has buf.len() bytes; fmt and tm are valid.
+    let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr(), &tm) };
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
 /// The node name (`uname -n`), as Python's `platform.node()` gives it.
 pub fn node_name() -> String {
     // SAFETY: utsname is a plain C struct for which all-zero is a valid value.

@@ -1,3 +1,5 @@
 //! The daemon's and the client's wire formats.
 
 pub mod xmlrpc;
+pub mod http;
+pub mod api;

@@ -1,0 +1,749 @@
+//! The loop and the state it owns: processes, their pipes, listeners and
+//! connections. One `mio::Poll`; fixed tokens for the signalfd and the
+//! listeners, a never-reused counter for everything else.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant, SystemTime};
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+
+use super::emit;
+use super::http::{Conn, Listener};
+use crate::config::load::ServerOverrides;
+use crate::config::{values, GroupConfig, LogFile, ProcessConfig, ServerConfig};
+use crate::model::process::{Action, Input, Now, Process};
+use crate::runtime::daemon;
+use crate::runtime::spawn::{self, SpawnContext};
+use crate::states::{level, ProcessState, SupervisorState};
+use crate::sys;
+
+pub(super) const SIGNAL_TOKEN: Token = Token(0);
+/// Listeners take tokens 1..=N.
+pub(super) const FIRST_LISTENER_TOKEN: usize = 1;
+const FIRST_DYNAMIC_TOKEN: usize = 1024;
+/// Bytes read from one pipe per wakeup before others get their turn.
+const READ_BUDGET: usize = 64 * 1024;
+/// Bytes drained from an exited child's pipes before they are closed.
+const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
+
+/// Which of a process's pipes a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Channel {
+    Stdout,
+    Stderr,
+}
+
+impl Channel {
+    fn name(self) -> &'static str {
+        match self {
+            Channel::Stdout => "stdout",
+            Channel::Stderr => "stderr",
+        }
+    }
+}
+
+/// The main-log line echoing child output at debug level, as the reference
+/// writes it.
+fn output_line(name: &str, channel: Channel, data: &[u8]) -> String {
+    let text = match std::str::from_utf8(data) {
+        Ok(t) => t.to_string(),
+        Err(_) => format!("Undecodable: {}", bytes_repr(data)),
+    };
+    format!(
+        "{} {} output:\n{text}",
+        values::python_repr(name),
+        channel.name()
+    )
+}
+
+/// Python's `repr()` of a bytes value (`b'...'`).
+fn bytes_repr(data: &[u8]) -> String {
+    let mut out = String::from("b'");
+    for &b in data {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\'' => out.push_str("\\'"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// What a token belongs to.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Owner {
+    Pipe { proc: usize, channel: Channel },
+    Conn,
+}
+
+/// Where a channel's output goes until the log writers land.
+pub(super) struct Sink {
+    file: Option<File>,
+}
+
+impl Sink {
+    pub(super) fn open(target: &LogFile) -> Sink {
+        let file = match target {
+            LogFile::Path(p) => std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(p)
+                .ok(),
+            LogFile::None | LogFile::Auto | LogFile::Syslog => None,
+        };
+        Sink { file }
+    }
+
+    fn write(&mut self, data: &[u8]) {
+        if let Some(f) = &mut self.file {
+            let _ = f.write_all(data);
+        }
+    }
+}
+
+/// A live child's pipes, with the tokens they are registered under.
+pub(super) struct Pipes {
+    /// Held open so the child's stdin never reads end-of-file, as with the
+    /// reference (sendProcessStdin writes to it).
+    pub(super) stdin: OwnedFd,
+    stdout: Option<(OwnedFd, Token)>,
+    stderr: Option<(OwnedFd, Token)>,
+}
+
+/// One process: its configuration, its automaton, its fds.
+pub(super) struct Slot {
+    pub(super) cfg: ProcessConfig,
+    pub(super) group: usize,
+    pub(super) proc: Process,
+    pub(super) pipes: Option<Pipes>,
+    pub(super) stdout: Sink,
+    pub(super) stderr: Sink,
+    /// False once its group was removed (slots are never reused).
+    pub(super) live: bool,
+}
+
+pub(super) struct Group {
+    pub(super) config: GroupConfig,
+    pub(super) procs: Vec<usize>,
+}
+
+pub(super) struct Daemon {
+    pub(super) config: ServerConfig,
+    /// Command-line values, applied again when the file is re-read.
+    pub(super) overrides: ServerOverrides,
+    pub(super) poll: Poll,
+    signals: OwnedFd,
+    pub(super) mood: SupervisorState,
+    pub(super) groups: Vec<Group>,
+    pub(super) slots: Vec<Slot>,
+    pids: HashMap<i32, usize>,
+    pub(super) owners: HashMap<Token, Owner>,
+    next_token: usize,
+    pub(super) listeners: Vec<Listener>,
+    pub(super) conns: HashMap<Token, Conn>,
+    /// Set when a process changed state: waiting RPC replies are re-checked.
+    pub(super) changed: bool,
+    /// Deadlines (lazy: an entry is live only if it equals the process's).
+    timers: BinaryHeap<Reverse<(Instant, usize)>>,
+    /// Pipes that hit their read budget and still have data.
+    backlog: VecDeque<Token>,
+    /// Groups still to stop during shutdown, lowest priority first.
+    stop_groups: Option<Vec<usize>>,
+    next_shutdown_report: Option<Instant>,
+}
+
+pub(super) fn now() -> Now {
+    let wall = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    Now {
+        mono: Instant::now(),
+        wall,
+    }
+}
+
+impl Daemon {
+    pub(super) fn new(
+        config: ServerConfig,
+        overrides: ServerOverrides,
+        listeners: Vec<Listener>,
+    ) -> std::io::Result<Daemon> {
+        let poll = Poll::new()?;
+        let signals = sys::signalfd_for_handled_signals()?;
+        poll.registry().register(
+            &mut SourceFd(&signals.as_raw_fd()),
+            SIGNAL_TOKEN,
+            Interest::READABLE,
+        )?;
+        let mut d = Daemon {
+            config,
+            overrides,
+            poll,
+            signals,
+            mood: SupervisorState::Running,
+            groups: Vec::new(),
+            slots: Vec::new(),
+            pids: HashMap::new(),
+            owners: HashMap::new(),
+            next_token: FIRST_DYNAMIC_TOKEN,
+            listeners,
+            conns: HashMap::new(),
+            changed: false,
+            timers: BinaryHeap::new(),
+            backlog: VecDeque::new(),
+            stop_groups: None,
+            next_shutdown_report: None,
+        };
+        for (i, l) in d.listeners.iter_mut().enumerate() {
+            l.register(d.poll.registry(), Token(FIRST_LISTENER_TOKEN + i))?;
+        }
+        for group in d.config.groups.clone() {
+            d.add_group(group);
+        }
+        Ok(d)
+    }
+
+    pub(super) fn add_group(&mut self, config: GroupConfig) {
+        let gi = self.groups.len();
+        let mut procs = Vec::new();
+        for cfg in &config.processes {
+            let mut cfg = cfg.clone();
+            for (channel, log) in [("stdout", &mut cfg.stdout), ("stderr", &mut cfg.stderr)] {
+                if log.logfile == LogFile::Auto {
+                    let s = &self.config.settings;
+                    log.logfile = match daemon::create_auto_log(
+                        &s.childlogdir,
+                        &cfg.name,
+                        channel,
+                        &s.identifier,
+                    ) {
+                        Ok(path) => LogFile::Path(path),
+                        Err(e) => {
+                            emit(
+                                level::ERRO,
+                                &format!(
+                                    "could not create an AUTO {channel} log for {}: {e}",
+                                    cfg.name
+                                ),
+                            );
+                            LogFile::None
+                        }
+                    };
+                }
+            }
+            let stdout = Sink::open(&cfg.stdout.logfile);
+            let stderr = Sink::open(&cfg.stderr.logfile);
+            procs.push(self.slots.len());
+            self.slots.push(Slot {
+                cfg,
+                group: gi,
+                proc: Process::new(),
+                pipes: None,
+                stdout,
+                stderr,
+                live: true,
+            });
+        }
+        self.groups.push(Group { config, procs });
+    }
+
+    pub(super) fn token(&mut self) -> Token {
+        let t = Token(self.next_token);
+        self.next_token += 1;
+        t
+    }
+
+    /// Feeds one input to a process and performs what it asks for,
+    /// including the inputs those actions produce.
+    pub(super) fn feed(&mut self, proc: usize, input: Input) {
+        let mut queue = VecDeque::from([input]);
+        while let Some(input) = queue.pop_front() {
+            let t = now();
+            let slot = &mut self.slots[proc];
+            let before = slot.proc.state();
+            let actions = slot.proc.step(input, t, &slot.cfg, self.mood);
+            self.changed |= slot.proc.state() != before;
+            if let Some(deadline) = slot.proc.deadline(&slot.cfg, self.mood) {
+                self.timers.push(Reverse((deadline, proc)));
+            }
+            for action in actions {
+                if let Some(next) = self.perform(proc, action) {
+                    queue.push_back(next);
+                }
+            }
+        }
+    }
+
+    fn perform(&mut self, proc: usize, action: Action) -> Option<Input> {
+        match action {
+            Action::Log { level, message } => {
+                emit(level, &message);
+                None
+            }
+            Action::Changed { .. } => None,
+            Action::Spawn => Some(self.spawn(proc)),
+            Action::Kill { pid, signal, group } => {
+                let target = if group { -pid } else { pid };
+                match sys::kill(target, signal) {
+                    Ok(()) => None,
+                    Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {
+                        emit(
+                            level::DEBG,
+                            &format!(
+                                "unable to signal {} (pid {pid}), it probably just exited on its own: {e}",
+                                self.slots[proc].cfg.name
+                            ),
+                        );
+                        None
+                    }
+                    Err(e) => Some(Input::KillFailed {
+                        error: e.to_string(),
+                    }),
+                }
+            }
+        }
+    }
+
+    fn spawn(&mut self, proc: usize) -> Input {
+        let group_name = self.groups[self.slots[proc].group].config.name.clone();
+        let ctx = SpawnContext {
+            group: &group_name,
+            serverurl: self.config.serverurl.as_deref(),
+            stdin_fd: None,
+        };
+        match spawn::spawn(&self.slots[proc].cfg, &ctx) {
+            Err(error) => Input::SpawnFailed { error },
+            Ok(child) => {
+                let stdout_token = self.token();
+                let stderr_token = self.token();
+                let registry = self.poll.registry();
+                let mut pipes = Pipes {
+                    stdin: child.pipes.stdin,
+                    stdout: None,
+                    stderr: None,
+                };
+                let out = child.pipes.stdout;
+                if registry
+                    .register(
+                        &mut SourceFd(&out.as_raw_fd()),
+                        stdout_token,
+                        Interest::READABLE,
+                    )
+                    .is_ok()
+                {
+                    self.owners.insert(
+                        stdout_token,
+                        Owner::Pipe {
+                            proc,
+                            channel: Channel::Stdout,
+                        },
+                    );
+                    pipes.stdout = Some((out, stdout_token));
+                }
+                if let Some(err) = child.pipes.stderr {
+                    if registry
+                        .register(
+                            &mut SourceFd(&err.as_raw_fd()),
+                            stderr_token,
+                            Interest::READABLE,
+                        )
+                        .is_ok()
+                    {
+                        self.owners.insert(
+                            stderr_token,
+                            Owner::Pipe {
+                                proc,
+                                channel: Channel::Stderr,
+                            },
+                        );
+                        pipes.stderr = Some((err, stderr_token));
+                    }
+                }
+                self.slots[proc].pipes = Some(pipes);
+                self.pids.insert(child.pid, proc);
+                Input::Spawned { pid: child.pid }
+            }
+        }
+    }
+
+    /// Reads up to `budget` bytes from a pipe into its log. Returns true
+    /// when the pipe may still have data (budget used up).
+    fn read_pipe(&mut self, proc: usize, channel: Channel, budget: usize) -> bool {
+        let mut buf = [0u8; 16 * 1024];
+        let mut total = 0;
+        loop {
+            let slot = &mut self.slots[proc];
+            let Some(pipes) = &slot.pipes else {
+                return false;
+            };
+            let fd = match channel {
+                Channel::Stdout => pipes.stdout.as_ref(),
+                Channel::Stderr => pipes.stderr.as_ref(),
+            };
+            let Some((fd, _)) = fd else { return false };
+            match sys::read_fd(fd.as_raw_fd(), &mut buf) {
+                Ok(0) => {
+                    self.close_pipe(proc, channel);
+                    return false;
+                }
+                Ok(n) => {
+                    let sink = match channel {
+                        Channel::Stdout => &mut slot.stdout,
+                        Channel::Stderr => &mut slot.stderr,
+                    };
+                    sink.write(&buf[..n]);
+                    if self.config.settings.loglevel <= level::DEBG {
+                        emit(
+                            level::DEBG,
+                            &output_line(&slot.cfg.name, channel, &buf[..n]),
+                        );
+                    }
+                    total += n;
+                    if total >= budget {
+                        return true;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+                Err(_) => {
+                    self.close_pipe(proc, channel);
+                    return false;
+                }
+            }
+        }
+    }
+
+    fn close_pipe(&mut self, proc: usize, channel: Channel) {
+        let Some(pipes) = &mut self.slots[proc].pipes else {
+            return;
+        };
+        let taken = match channel {
+            Channel::Stdout => pipes.stdout.take(),
+            Channel::Stderr => pipes.stderr.take(),
+        };
+        if let Some((fd, token)) = taken {
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&fd.as_raw_fd()));
+            self.owners.remove(&token);
+        }
+    }
+
+    /// A child is gone: drain what it wrote, close its pipes, tell its
+    /// automaton.
+    fn child_exited(&mut self, proc: usize, status: i32) {
+        for channel in [Channel::Stdout, Channel::Stderr] {
+            self.read_pipe(proc, channel, DRAIN_LIMIT);
+            self.close_pipe(proc, channel);
+        }
+        self.slots[proc].pipes = None;
+        self.feed(proc, Input::Exited { status });
+    }
+
+    pub(super) fn reap(&mut self) {
+        while let Some((pid, status)) = sys::reap_any() {
+            match self.pids.remove(&pid) {
+                Some(proc) => self.child_exited(proc, status),
+                None => {
+                    let (_, msg) = crate::model::process::decode_wait_status(status);
+                    emit(level::INFO, &format!("reaped unknown pid {pid} ({msg})"));
+                }
+            }
+        }
+    }
+
+    fn handle_signals(&mut self) {
+        loop {
+            let sig = match sys::read_signal(&self.signals) {
+                Ok(Some(sig)) => sig,
+                Ok(None) => return,
+                Err(e) => {
+                    emit(level::CRIT, &format!("reading signals failed: {e}"));
+                    return;
+                }
+            };
+            let name = values::signal_name(sig);
+            match sig {
+                libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => {
+                    emit(
+                        level::WARN,
+                        &format!("received {name} indicating exit request"),
+                    );
+                    self.set_mood(SupervisorState::Shutdown);
+                }
+                libc::SIGHUP => {
+                    if self.mood == SupervisorState::Shutdown {
+                        emit(
+                            level::WARN,
+                            &format!(
+                                "ignored {name} indicating restart request (shutdown in progress)"
+                            ),
+                        );
+                    } else {
+                        emit(
+                            level::WARN,
+                            &format!("received {name} indicating restart request"),
+                        );
+                        self.set_mood(SupervisorState::Restarting);
+                    }
+                }
+                libc::SIGCHLD => {
+                    emit(
+                        level::DEBG,
+                        &format!("received {name} indicating a child quit"),
+                    );
+                    self.reap();
+                }
+                libc::SIGUSR2 => {
+                    emit(
+                        level::INFO,
+                        &format!("received {name} indicating log reopen request"),
+                    );
+                    crate::runtime::logsetup::reopen();
+                    for slot in &mut self.slots {
+                        slot.stdout = Sink::open(&slot.cfg.stdout.logfile);
+                        slot.stderr = Sink::open(&slot.cfg.stderr.logfile);
+                    }
+                }
+                _ => emit(level::BLAT, &format!("received {name} indicating nothing")),
+            }
+        }
+    }
+
+    pub(super) fn set_mood(&mut self, mood: SupervisorState) {
+        self.mood = mood;
+    }
+
+    /// Processes in groups of stopping order that are not yet stopped.
+    pub(super) fn unstopped(&self, group: usize) -> Vec<usize> {
+        self.groups[group]
+            .procs
+            .iter()
+            .copied()
+            .filter(|&p| !self.slots[p].proc.state().is_stopped())
+            .collect()
+    }
+
+    /// Shutdown: stop groups one at a time, highest priority first, each
+    /// process of a group in descending priority. Returns true when
+    /// everything has stopped.
+    fn shutdown_step(&mut self) -> bool {
+        if self.stop_groups.is_none() {
+            let mut order: Vec<usize> = (0..self.groups.len()).collect();
+            order.sort_by(|&a, &b| {
+                let (ga, gb) = (&self.groups[a].config, &self.groups[b].config);
+                ga.priority
+                    .cmp(&gb.priority)
+                    .then_with(|| ga.name.cmp(&gb.name))
+            });
+            self.stop_groups = Some(order);
+        }
+        while let Some(&group) = self.stop_groups.as_ref().and_then(|g| g.last()) {
+            let mut procs = self.groups[group].procs.clone();
+            procs.sort_by(|&a, &b| {
+                let (ca, cb) = (&self.slots[a].cfg, &self.slots[b].cfg);
+                cb.priority
+                    .cmp(&ca.priority)
+                    .then_with(|| cb.name.cmp(&ca.name))
+            });
+            for p in procs {
+                match self.slots[p].proc.state() {
+                    ProcessState::Running | ProcessState::Starting => self.feed(p, Input::Stop),
+                    ProcessState::Backoff => self.feed(p, Input::GiveUp),
+                    _ => {}
+                }
+            }
+            if !self.unstopped(group).is_empty() {
+                break;
+            }
+            if let Some(g) = self.stop_groups.as_mut() {
+                g.pop();
+            }
+        }
+        let unstopped: Vec<usize> = (0..self.groups.len())
+            .flat_map(|g| self.unstopped(g))
+            .collect();
+        if unstopped.is_empty() {
+            return true;
+        }
+        let t = Instant::now();
+        if self.next_shutdown_report.is_none_or(|at| t >= at) {
+            let names: Vec<&str> = unstopped
+                .iter()
+                .map(|&p| self.slots[p].cfg.name.as_str())
+                .collect();
+            emit(
+                level::INFO,
+                &format!("waiting for {} to die", names.join(", ")),
+            );
+            for &p in &unstopped {
+                emit(
+                    level::BLAT,
+                    &format!(
+                        "{} state: {}",
+                        self.slots[p].cfg.name,
+                        self.slots[p].proc.state().name()
+                    ),
+                );
+            }
+            self.next_shutdown_report = Some(t + Duration::from_secs(3));
+        }
+        false
+    }
+
+    /// Feeds every process whose deadline has come.
+    fn fire_timers(&mut self) {
+        let t = Instant::now();
+        while let Some(&Reverse((at, proc))) = self.timers.peek() {
+            if at > t {
+                break;
+            }
+            self.timers.pop();
+            let slot = &self.slots[proc];
+            if slot.proc.deadline(&slot.cfg, self.mood) == Some(at) {
+                self.feed(proc, Input::Tick);
+            }
+        }
+    }
+
+    fn timeout(&self) -> Option<Duration> {
+        if !self.backlog.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let t = Instant::now();
+        let timer = self.timers.peek().map(|Reverse((at, _))| *at);
+        let report = if self.mood < SupervisorState::Running {
+            self.next_shutdown_report
+        } else {
+            None
+        };
+        [timer, report, self.next_conn_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|at| at.saturating_duration_since(t))
+    }
+
+    /// The loop; returns the mood it ended in (SHUTDOWN or RESTARTING).
+    pub(super) fn run_forever(&mut self) -> SupervisorState {
+        emit(level::DEBG, "supervisor loop started");
+        for proc in 0..self.slots.len() {
+            self.feed(proc, Input::Tick);
+        }
+        let mut events = Events::with_capacity(256);
+        loop {
+            if self.mood < SupervisorState::Running && self.shutdown_step() {
+                return self.mood;
+            }
+            if let Err(e) = self.poll.poll(&mut events, self.timeout()) {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    emit(level::CRIT, &format!("poll failed: {e}"));
+                }
+                continue;
+            }
+            let mut ready: Vec<Token> = events.iter().map(|e| e.token()).collect();
+            ready.extend(self.backlog.drain(..));
+            for token in ready {
+                if token == SIGNAL_TOKEN {
+                    self.handle_signals();
+                    continue;
+                }
+                if token.0 >= FIRST_LISTENER_TOKEN
+                    && token.0 < FIRST_LISTENER_TOKEN + self.listeners.len()
+                {
+                    self.accept(token.0 - FIRST_LISTENER_TOKEN);
+                    continue;
+                }
+                match self.owners.get(&token).copied() {
+                    Some(Owner::Pipe { proc, channel })
+                        if self.read_pipe(proc, channel, READ_BUDGET) =>
+                    {
+                        self.backlog.push_back(token);
+                    }
+                    Some(Owner::Pipe { .. }) => {}
+                    Some(Owner::Conn) => self.conn_ready(token),
+                    None => {}
+                }
+            }
+            self.fire_timers();
+            self.expire_conns();
+            if std::mem::take(&mut self.changed) {
+                self.poll_waiting();
+            }
+            self.pump_streams();
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // Pipes close with their OwnedFds; make sure no child is left to a
+        // reaper that no longer exists.
+        self.reap();
+    }
+}
+
+/// Group names (added, changed, removed) by a re-read configuration.
+pub(super) type GroupDiff = (Vec<String>, Vec<String>, Vec<String>);
+
+impl Daemon {
+    /// Re-reads the configuration file; returns the names of groups added,
+    /// changed and removed compared with what runs (the reference's
+    /// `diff_to_active`), and keeps the new group configs for
+    /// addProcessGroup.
+    pub(super) fn diff_config(&mut self) -> Result<GroupDiff, crate::rpc::xmlrpc::Fault> {
+        use crate::rpc::xmlrpc::{faults, Fault};
+        let new = crate::config::load_server(&self.config.configfile, &self.overrides)
+            .map_err(|e| Fault::new(faults::CANT_REREAD, e))?;
+        let running = |name: &str| {
+            self.groups
+                .iter()
+                .find(|g| g.config.name == name)
+                .map(|g| &g.config)
+        };
+        let added: Vec<String> = new
+            .groups
+            .iter()
+            .filter(|g| running(&g.name).is_none())
+            .map(|g| g.name.clone())
+            .collect();
+        let changed: Vec<String> = new
+            .groups
+            .iter()
+            .filter(|g| running(&g.name).is_some_and(|cur| cur != *g))
+            .map(|g| g.name.clone())
+            .collect();
+        let removed: Vec<String> = self
+            .groups
+            .iter()
+            .filter(|g| !new.groups.iter().any(|n| n.name == g.config.name))
+            .map(|g| g.config.name.clone())
+            .collect();
+        self.config.groups = new.groups;
+        Ok((added, changed, removed))
+    }
+
+    /// Forgets a group whose processes are all stopped.
+    pub(super) fn remove_group(&mut self, g: usize) {
+        let group = self.groups.remove(g);
+        for proc in group.procs {
+            self.slots[proc].live = false;
+        }
+        for slot in &mut self.slots {
+            if slot.live && slot.group > g {
+                slot.group -= 1;
+            }
+        }
+    }
+}
