@@ -574,6 +574,48 @@ fn close_fds_from(from: RawFd, keep: RawFd) {
     }
 }
 
+/// A close-on-exec duplicate of `fd`.
+pub fn dup_cloexec(fd: RawFd) -> io::Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC on an fd number has no memory effects.
+    let new = cvt(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) })?;
+    // SAFETY: fcntl returned a new fd that we now own.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// Opens an existing special file (FIFO, device) for non-blocking appends.
+pub fn open_append(path: &str) -> io::Result<OwnedFd> {
+    let c = CString::new(path).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let flags = libc::O_WRONLY | libc::O_APPEND | libc::O_CLOEXEC | libc::O_NONBLOCK;
+    // SAFETY: c is a valid NUL-terminated path.
+    let fd = cvt(unsafe { libc::open(c.as_ptr(), flags) })?;
+    // SAFETY: open returned a new fd that we now own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Whether `fd` can be written now without blocking.
+pub fn poll_writable(fd: RawFd) -> io::Result<bool> {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: p is one valid pollfd; timeout 0 never blocks.
+    let n = cvt(unsafe { libc::poll(&mut p, 1, 0) })?;
+    if n > 0 && p.revents & (libc::POLLERR | libc::POLLNVAL) != 0 {
+        return Err(io::Error::from(io::ErrorKind::BrokenPipe));
+    }
+    Ok(n > 0 && p.revents & libc::POLLOUT != 0)
+}
+
+/// One syslog line at LOG_INFO.
+pub fn syslog_info(message: &str) {
+    let Ok(m) = CString::new(message.replace('\0', "")) else {
+        return;
+    };
+    // SAFETY: the format is a constant "%s" and m a valid C string.
+    unsafe { libc::syslog(libc::LOG_INFO, c"%s".as_ptr(), m.as_ptr()) };
+}
+
 /// The symbolic name of an errno value (`ENOENT`), as Python's
 /// `errno.errorcode` gives it.
 pub fn errno_name(errno: i32) -> String {

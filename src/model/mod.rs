@@ -1,4 +1,6 @@
 //! The model: supervised processes and their automaton. Pure: no I/O, no
 //! clock reads; the loop feeds it inputs and the time.
 
+pub mod events;
+pub mod output;
 pub mod process;

@@ -6,3 +6,4 @@ pub mod daemon;
 pub mod logfile;
 pub mod logsetup;
 pub mod spawn;
+pub mod childlog;

@@ -769,18 +769,8 @@ impl Daemon {
 
     fn clear_process_logs(&mut self, proc: usize) -> std::io::Result<()> {
         let slot = &mut self.slots[proc];
-        for log in [&slot.cfg.stdout.logfile, &slot.cfg.stderr.logfile] {
-            if let LogFile::Path(p) = log {
-                match std::fs::remove_file(p) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        slot.stdout = super::event_loop::Sink::open(&slot.cfg.stdout.logfile);
-        slot.stderr = super::event_loop::Sink::open(&slot.cfg.stderr.logfile);
-        Ok(())
+        slot.stdout.log.clear()?;
+        slot.stderr.log.clear()
     }
 
     fn send_stdin(&mut self, name: &str, data: &[u8]) -> Result<Reply, Fault> {

@@ -4,8 +4,6 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::fs::File;
-use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -15,8 +13,11 @@ use mio::{Events, Interest, Poll, Token};
 use super::emit;
 use super::http::{Conn, Listener};
 use crate::config::load::ServerOverrides;
-use crate::config::{values, GroupConfig, LogFile, ProcessConfig, ServerConfig};
+use crate::config::{values, ChannelConfig, GroupConfig, LogFile, ProcessConfig, ServerConfig};
+use crate::model::events::Event;
+use crate::model::output::{AnsiStripper, Capture, Channel, Piece};
 use crate::model::process::{Action, Input, Now, Process};
+use crate::runtime::childlog::ChannelLog;
 use crate::runtime::daemon;
 use crate::runtime::spawn::{self, SpawnContext};
 use crate::states::{level, ProcessState, SupervisorState};
@@ -28,24 +29,10 @@ pub(super) const FIRST_LISTENER_TOKEN: usize = 1;
 const FIRST_DYNAMIC_TOKEN: usize = 1024;
 /// Bytes read from one pipe per wakeup before others get their turn.
 const READ_BUDGET: usize = 64 * 1024;
+/// Events kept before the oldest are dropped.
+const EVENT_QUEUE_LIMIT: usize = 10_000;
 /// Bytes drained from an exited child's pipes before they are closed.
 const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
-
-/// Which of a process's pipes a token is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Channel {
-    Stdout,
-    Stderr,
-}
-
-impl Channel {
-    fn name(self) -> &'static str {
-        match self {
-            Channel::Stdout => "stdout",
-            Channel::Stderr => "stderr",
-        }
-    }
-}
 
 /// The main-log line echoing child output at debug level, as the reference
 /// writes it.
@@ -82,32 +69,48 @@ fn bytes_repr(data: &[u8]) -> String {
 /// What a token belongs to.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Owner {
-    Pipe { proc: usize, channel: Channel },
+    Pipe {
+        proc: usize,
+        channel: Channel,
+    },
+    /// A process's log stream, waited on while it has pending bytes.
+    Stream {
+        proc: usize,
+        channel: Channel,
+    },
     Conn,
 }
 
-/// Where a channel's output goes until the log writers land.
-pub(super) struct Sink {
-    file: Option<File>,
+/// One output channel of a process: its log, capture mode, ANSI
+/// stripping, and whether the child is paused because the log is blocked.
+pub(super) struct Output {
+    pub(super) log: ChannelLog,
+    capture: Option<Capture>,
+    strip: Option<AnsiStripper>,
+    events_enabled: bool,
+    /// Registered for writability while its stream has pending bytes.
+    stream_token: Option<Token>,
+    /// Not read while its log stream is full.
+    paused: bool,
 }
 
-impl Sink {
-    pub(super) fn open(target: &LogFile) -> Sink {
-        let file = match target {
-            LogFile::Path(p) => std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(p)
-                .ok(),
-            LogFile::None | LogFile::Auto | LogFile::Syslog => None,
+impl Output {
+    fn new(cfg: &ChannelConfig, name: &str, strip_ansi: bool) -> (Output, Option<String>) {
+        let syslog = cfg.syslog.then_some(name);
+        let (log, error) = ChannelLog::open(&cfg.logfile, cfg.maxbytes, cfg.backups, syslog);
+        let capture = usize::try_from(cfg.capture_maxbytes)
+            .ok()
+            .filter(|&n| n > 0)
+            .map(Capture::new);
+        let output = Output {
+            log,
+            capture,
+            strip: strip_ansi.then(AnsiStripper::default),
+            events_enabled: cfg.events_enabled,
+            stream_token: None,
+            paused: false,
         };
-        Sink { file }
-    }
-
-    fn write(&mut self, data: &[u8]) {
-        if let Some(f) = &mut self.file {
-            let _ = f.write_all(data);
-        }
+        (output, error)
     }
 }
 
@@ -126,8 +129,8 @@ pub(super) struct Slot {
     pub(super) group: usize,
     pub(super) proc: Process,
     pub(super) pipes: Option<Pipes>,
-    pub(super) stdout: Sink,
-    pub(super) stderr: Sink,
+    pub(super) stdout: Output,
+    pub(super) stderr: Output,
     /// False once its group was removed (slots are never reused).
     pub(super) live: bool,
 }
@@ -151,6 +154,8 @@ pub(super) struct Daemon {
     next_token: usize,
     pub(super) listeners: Vec<Listener>,
     pub(super) conns: HashMap<Token, Conn>,
+    /// Events produced and not yet delivered (bounded).
+    pub(super) events: VecDeque<Event>,
     /// Set when a process changed state: waiting RPC replies are re-checked.
     pub(super) changed: bool,
     /// Deadlines (lazy: an entry is live only if it equals the process's).
@@ -199,6 +204,7 @@ impl Daemon {
             next_token: FIRST_DYNAMIC_TOKEN,
             listeners,
             conns: HashMap::new(),
+            events: VecDeque::new(),
             changed: false,
             timers: BinaryHeap::new(),
             backlog: VecDeque::new(),
@@ -242,8 +248,12 @@ impl Daemon {
                     };
                 }
             }
-            let stdout = Sink::open(&cfg.stdout.logfile);
-            let stderr = Sink::open(&cfg.stderr.logfile);
+            let strip = self.config.settings.strip_ansi;
+            let (stdout, e1) = Output::new(&cfg.stdout, &cfg.name, strip);
+            let (stderr, e2) = Output::new(&cfg.stderr, &cfg.name, strip);
+            for e in [e1, e2].into_iter().flatten() {
+                emit(level::ERRO, &e);
+            }
             procs.push(self.slots.len());
             self.slots.push(Slot {
                 cfg,
@@ -377,14 +387,24 @@ impl Daemon {
         }
     }
 
+    fn output(&mut self, proc: usize, channel: Channel) -> &mut Output {
+        let slot = &mut self.slots[proc];
+        match channel {
+            Channel::Stdout => &mut slot.stdout,
+            Channel::Stderr => &mut slot.stderr,
+        }
+    }
+
     /// Reads up to `budget` bytes from a pipe into its log. Returns true
     /// when the pipe may still have data (budget used up).
     fn read_pipe(&mut self, proc: usize, channel: Channel, budget: usize) -> bool {
-        let mut buf = [0u8; 16 * 1024];
+        let mut buf = [0u8; 64 * 1024];
         let mut total = 0;
         loop {
-            let slot = &mut self.slots[proc];
-            let Some(pipes) = &slot.pipes else {
+            if self.output(proc, channel).paused {
+                return false;
+            }
+            let Some(pipes) = &self.slots[proc].pipes else {
                 return false;
             };
             let fd = match channel {
@@ -394,21 +414,12 @@ impl Daemon {
             let Some((fd, _)) = fd else { return false };
             match sys::read_fd(fd.as_raw_fd(), &mut buf) {
                 Ok(0) => {
+                    self.end_of_output(proc, channel);
                     self.close_pipe(proc, channel);
                     return false;
                 }
                 Ok(n) => {
-                    let sink = match channel {
-                        Channel::Stdout => &mut slot.stdout,
-                        Channel::Stderr => &mut slot.stderr,
-                    };
-                    sink.write(&buf[..n]);
-                    if self.config.settings.loglevel <= level::DEBG {
-                        emit(
-                            level::DEBG,
-                            &output_line(&slot.cfg.name, channel, &buf[..n]),
-                        );
-                    }
+                    self.record_output(proc, channel, &buf[..n]);
                     total += n;
                     if total >= budget {
                         return true;
@@ -416,9 +427,147 @@ impl Daemon {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
                 Err(_) => {
+                    self.end_of_output(proc, channel);
                     self.close_pipe(proc, channel);
                     return false;
                 }
+            }
+        }
+    }
+
+    /// What a child wrote: stripped, split by capture mode, logged, echoed
+    /// to the main log at debug level, and queued as events.
+    fn record_output(&mut self, proc: usize, channel: Channel, data: &[u8]) {
+        let out = self.output(proc, channel);
+        let data = match &mut out.strip {
+            Some(s) => s.strip(data),
+            None => data.to_vec(),
+        };
+        let pieces = match &mut out.capture {
+            Some(c) => c.feed(&data),
+            None => vec![Piece::Log(data)],
+        };
+        self.record_pieces(proc, channel, pieces);
+    }
+
+    fn end_of_output(&mut self, proc: usize, channel: Channel) {
+        let pieces = match &mut self.output(proc, channel).capture {
+            Some(c) => c.finish(),
+            None => Vec::new(),
+        };
+        self.record_pieces(proc, channel, pieces);
+    }
+
+    fn record_pieces(&mut self, proc: usize, channel: Channel, pieces: Vec<Piece>) {
+        let debug = self.config.settings.loglevel <= level::DEBG;
+        for piece in pieces {
+            let slot = &self.slots[proc];
+            let (name, group, pid) = (
+                slot.cfg.name.clone(),
+                self.groups
+                    .get(slot.group)
+                    .map(|g| g.config.name.clone())
+                    .unwrap_or_default(),
+                slot.proc.pid,
+            );
+            let events_enabled = self.output(proc, channel).events_enabled;
+            match piece {
+                Piece::Log(data) | Piece::Captured(data) => {
+                    if let Some(err) = self.output(proc, channel).log.write(&data) {
+                        emit(level::ERRO, &err);
+                    }
+                    if debug {
+                        emit(level::DEBG, &output_line(&name, channel, &data));
+                    }
+                    if events_enabled {
+                        self.queue_event(Event::ProcessLog {
+                            channel,
+                            process: name,
+                            group,
+                            pid,
+                            data,
+                        });
+                    }
+                }
+                Piece::Communication(data) => {
+                    emit(
+                        level::DEBG,
+                        &format!(
+                            "{} {} emitted a comm event",
+                            values::python_repr(&name),
+                            channel.name()
+                        ),
+                    );
+                    self.queue_event(Event::ProcessCommunication {
+                        channel,
+                        process: name,
+                        group,
+                        pid,
+                        data,
+                    });
+                }
+            }
+        }
+        self.watch_stream(proc, channel);
+    }
+
+    pub(super) fn queue_event(&mut self, event: Event) {
+        if self.events.len() >= EVENT_QUEUE_LIMIT {
+            self.events.pop_front();
+        }
+        self.events.push_back(event);
+    }
+
+    /// After writing: wait for the log stream to drain if it has pending
+    /// bytes, and pause the child while it is full.
+    fn watch_stream(&mut self, proc: usize, channel: Channel) {
+        let registry = self.poll.registry();
+        let out = match channel {
+            Channel::Stdout => &mut self.slots[proc].stdout,
+            Channel::Stderr => &mut self.slots[proc].stderr,
+        };
+        out.paused = out.log.blocked();
+        match (out.log.has_pending(), out.stream_token, out.log.stream_fd()) {
+            (true, None, Some(fd)) => {
+                let token = Token(self.next_token);
+                self.next_token += 1;
+                if registry
+                    .register(&mut SourceFd(&fd), token, Interest::WRITABLE)
+                    .is_ok()
+                {
+                    out.stream_token = Some(token);
+                    self.owners.insert(token, Owner::Stream { proc, channel });
+                }
+            }
+            (false, Some(token), Some(fd)) => {
+                let _ = registry.deregister(&mut SourceFd(&fd));
+                out.stream_token = None;
+                self.owners.remove(&token);
+            }
+            _ => {}
+        }
+    }
+
+    /// A log stream became writable: flush it, resume its child.
+    fn stream_ready(&mut self, proc: usize, channel: Channel) {
+        let was_paused = self.output(proc, channel).paused;
+        if let Err(e) = self.output(proc, channel).log.flush() {
+            emit(
+                level::ERRO,
+                &format!(
+                    "cannot write the output of {}: {e}",
+                    self.slots[proc].cfg.name
+                ),
+            );
+        }
+        self.watch_stream(proc, channel);
+        if was_paused && !self.output(proc, channel).paused {
+            let token = self.slots[proc].pipes.as_ref().and_then(|p| match channel {
+                Channel::Stdout => p.stdout.as_ref().map(|(_, t)| *t),
+                Channel::Stderr => p.stderr.as_ref().map(|(_, t)| *t),
+            });
+            if let Some(token) = token {
+                self.backlog.push_back(token);
             }
         }
     }
@@ -444,8 +593,13 @@ impl Daemon {
     /// automaton.
     fn child_exited(&mut self, proc: usize, status: i32) {
         for channel in [Channel::Stdout, Channel::Stderr] {
+            // Drain even past a full stream: the child is gone, nothing
+            // else can wait for it.
+            self.output(proc, channel).paused = false;
             self.read_pipe(proc, channel, DRAIN_LIMIT);
+            self.end_of_output(proc, channel);
             self.close_pipe(proc, channel);
+            self.watch_stream(proc, channel);
         }
         self.slots[proc].pipes = None;
         self.feed(proc, Input::Exited { status });
@@ -512,8 +666,11 @@ impl Daemon {
                     );
                     crate::runtime::logsetup::reopen();
                     for slot in &mut self.slots {
-                        slot.stdout = Sink::open(&slot.cfg.stdout.logfile);
-                        slot.stderr = Sink::open(&slot.cfg.stderr.logfile);
+                        for out in [&mut slot.stdout, &mut slot.stderr] {
+                            if let Some(e) = out.log.reopen() {
+                                emit(level::ERRO, &e);
+                            }
+                        }
                     }
                 }
                 _ => emit(level::BLAT, &format!("received {name} indicating nothing")),
@@ -672,6 +829,7 @@ impl Daemon {
                         self.backlog.push_back(token);
                     }
                     Some(Owner::Pipe { .. }) => {}
+                    Some(Owner::Stream { proc, channel }) => self.stream_ready(proc, channel),
                     Some(Owner::Conn) => self.conn_ready(token),
                     None => {}
                 }
