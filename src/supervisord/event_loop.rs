@@ -471,10 +471,14 @@ impl Daemon {
                 slot.proc.pid,
             );
             let events_enabled = self.output(proc, channel).events_enabled;
+            let captured = matches!(piece, Piece::Captured(_));
             match piece {
                 Piece::Log(data) | Piece::Captured(data) => {
-                    if let Some(err) = self.output(proc, channel).log.write(&data) {
-                        emit(level::ERRO, &err);
+                    // Captured output goes to the capture, not the log.
+                    if !captured {
+                        if let Some(err) = self.output(proc, channel).log.write(&data) {
+                            emit(level::ERRO, &err);
+                        }
                     }
                     if debug {
                         emit(level::DEBG, &output_line(&name, channel, &data));
