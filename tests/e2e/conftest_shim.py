@@ -15,23 +15,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # test name -> the part it needs (an issue of ours)
 NOT_YET = {
     "test_issue_550": "supervisorctl tail (issue 6)",
-    "test_issue_565": "log capture and supervisorctl tail -f (issues 4, 6)",
-    "test_issue_638": "log capture and supervisorctl tail -f (issues 4, 6)",
-    "test_issue_663": "XML-RPC (issue 5)",
+    "test_issue_565": "supervisorctl tail -f (issue 6)",
+    "test_issue_638": "supervisorctl tail -f (issue 6)",
+    "test_issue_663": "event listeners (issue 7)",
     "test_issue_664": "supervisorctl (issue 6)",
     "test_issue_733": "event listeners (issue 7)",
-    "test_issue_835": "XML-RPC (issue 5)",
     "test_issue_836": "supervisorctl fg (issue 6)",
     "test_issue_1054": "supervisorctl avail (issue 6)",
     "test_issue_1170c": "event listeners (issue 7)",
-    "test_issue_1231a": "log capture and supervisorctl tail (issues 4, 6)",
-    "test_issue_1231b": "log capture and supervisorctl tail (issues 4, 6)",
+    "test_issue_1231a": "supervisorctl tail (issue 6)",
+    "test_issue_1231b": "supervisorctl tail (issue 6)",
     "test_issue_1251": "supervisorctl (issue 6)",
     "test_issue_1298": "supervisorctl (issue 6)",
-    "test_issue_1483a_identifier_default": "XML-RPC (issue 5)",
-    "test_issue_1483b_identifier_from_config_file": "XML-RPC (issue 5)",
-    "test_issue_1483c_identifier_from_command_line": "XML-RPC (issue 5)",
-    "test_issue_1596_asyncore_close_does_not_crash": "XML-RPC (issue 5)",
 }
 
 
