@@ -7,7 +7,7 @@ VPY     := $(VENV)/bin/python
 DEBUG_BIN   := target/debug/supervisor
 RELEASE_BIN := target/release/supervisor
 
-.PHONY: all build release run install test unit interop e2e venv fuzz lint clean
+.PHONY: all build release run install test unit interop e2e venv fuzz lint clean bench
 
 all: build
 
@@ -46,6 +46,11 @@ test: venv
 	tests/install_check.sh
 	tests/e2e/run.sh $(abspath $(VPY)) $(abspath $(DEBUG_BIN))
 	SUPERVISOR_BIN=$(abspath $(DEBUG_BIN)) $(VPY) -m pytest -q tests/interop
+
+# Benchmarks against the reference in the same run (SPEC.md section 9);
+# prints a table and rewrites the matching sections of BENCHMARKS.md.
+bench: release venv
+	$(VPY) tests/bench/daemon_bench.py --ours $(abspath $(RELEASE_BIN)) --python $(abspath $(VPY))
 
 lint:
 	$(CARGO) fmt --all -- --check
