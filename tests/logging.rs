@@ -64,7 +64,7 @@ fn backups_beyond_the_limit_are_dropped_and_zero_backups_truncates() {
         "",
         &format!(
             "[program:a]\ncommand=/bin/sh -c 'i=0; while [ $i -lt 500 ]; do echo \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa $i\"; \
-             i=$((i+1)); done; exec sleep 1000'\nstdout_logfile={d0}/a.log\nstdout_logfile_maxbytes=1KB\n\
+             i=$((i+1)); [ $((i %% 100)) = 0 ] && sleep 0.05; done; exec sleep 1000'\nstdout_logfile={d0}/a.log\nstdout_logfile_maxbytes=1KB\n\
              stdout_logfile_backups=2\nstartsecs=0\n\
              [program:b]\ncommand=/bin/sh -c 'i=0; while [ $i -lt 500 ]; do echo \"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb $i\"; \
              i=$((i+1)); done; echo last; exec sleep 1000'\nstdout_logfile={d0}/b.log\nstdout_logfile_maxbytes=1KB\n\

@@ -1,48 +1,313 @@
-//! Events the daemon emits, as data. Delivery to event listeners belongs
-//! to the events layer; here they are only produced and queued.
+//! Events, as data: every event type of the reference with its name, its
+//! place in the type hierarchy (for subscriptions to parent types such as
+//! PROCESS_STATE or EVENT), and its payload text, rendered when the event
+//! happens (as the reference renders state events eagerly).
 
 use crate::model::output::Channel;
+use crate::states::ProcessState;
 
+/// A concrete event type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    ProcessState(ProcessState),
+    ProcessLog(Channel),
+    ProcessCommunication(Channel),
+    RemoteCommunication,
+    SupervisorRunning,
+    SupervisorStopping,
+    Tick(u32),
+    ProcessGroupAdded,
+    ProcessGroupRemoved,
+}
+
+impl Kind {
+    /// The reference's event name (`eventname:` in the header).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::ProcessState(s) => match s {
+                ProcessState::Stopped => "PROCESS_STATE_STOPPED",
+                ProcessState::Starting => "PROCESS_STATE_STARTING",
+                ProcessState::Running => "PROCESS_STATE_RUNNING",
+                ProcessState::Backoff => "PROCESS_STATE_BACKOFF",
+                ProcessState::Stopping => "PROCESS_STATE_STOPPING",
+                ProcessState::Exited => "PROCESS_STATE_EXITED",
+                ProcessState::Fatal => "PROCESS_STATE_FATAL",
+                ProcessState::Unknown => "PROCESS_STATE_UNKNOWN",
+            },
+            Kind::ProcessLog(Channel::Stdout) => "PROCESS_LOG_STDOUT",
+            Kind::ProcessLog(Channel::Stderr) => "PROCESS_LOG_STDERR",
+            Kind::ProcessCommunication(Channel::Stdout) => "PROCESS_COMMUNICATION_STDOUT",
+            Kind::ProcessCommunication(Channel::Stderr) => "PROCESS_COMMUNICATION_STDERR",
+            Kind::RemoteCommunication => "REMOTE_COMMUNICATION",
+            Kind::SupervisorRunning => "SUPERVISOR_STATE_CHANGE_RUNNING",
+            Kind::SupervisorStopping => "SUPERVISOR_STATE_CHANGE_STOPPING",
+            Kind::Tick(5) => "TICK_5",
+            Kind::Tick(60) => "TICK_60",
+            Kind::Tick(_) => "TICK_3600",
+            Kind::ProcessGroupAdded => "PROCESS_GROUP_ADDED",
+            Kind::ProcessGroupRemoved => "PROCESS_GROUP_REMOVED",
+        }
+    }
+
+    /// The abstract parent type, if any (`EVENT` is everyone's root).
+    fn parent(self) -> Option<&'static str> {
+        match self {
+            Kind::ProcessState(_) => Some("PROCESS_STATE"),
+            Kind::ProcessLog(_) => Some("PROCESS_LOG"),
+            Kind::ProcessCommunication(_) => Some("PROCESS_COMMUNICATION"),
+            Kind::SupervisorRunning | Kind::SupervisorStopping => Some("SUPERVISOR_STATE_CHANGE"),
+            Kind::Tick(_) => Some("TICK"),
+            Kind::ProcessGroupAdded | Kind::ProcessGroupRemoved => Some("PROCESS_GROUP"),
+            Kind::RemoteCommunication => None,
+        }
+    }
+
+    /// Whether a subscription to `name` (a type or a parent type) covers it.
+    pub fn matches(self, name: &str) -> bool {
+        name == "EVENT" || name == self.name() || self.parent() == Some(name)
+    }
+}
+
+/// One event, payload already rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// PROCESS_LOG_STDOUT / PROCESS_LOG_STDERR (`*_events_enabled`).
-    ProcessLog {
-        channel: Channel,
-        process: String,
-        group: String,
-        pid: i32,
-        data: Vec<u8>,
-    },
-    /// PROCESS_COMMUNICATION_STDOUT / _STDERR (capture mode).
-    ProcessCommunication {
-        channel: Channel,
-        process: String,
-        group: String,
-        pid: i32,
-        data: Vec<u8>,
-    },
+pub struct Event {
+    pub kind: Kind,
+    pub payload: Vec<u8>,
+}
+
+/// Output bytes as the reference puts them in a payload: UTF-8 text, or
+/// `Undecodable: b'...'`.
+fn data_text(data: &[u8]) -> String {
+    match std::str::from_utf8(data) {
+        Ok(t) => t.to_string(),
+        Err(_) => {
+            let mut out = String::from("Undecodable: b'");
+            for &b in data {
+                match b {
+                    b'\\' => out.push_str("\\\\"),
+                    b'\'' => out.push_str("\\'"),
+                    b'\n' => out.push_str("\\n"),
+                    b'\r' => out.push_str("\\r"),
+                    b'\t' => out.push_str("\\t"),
+                    0x20..=0x7e => out.push(b as char),
+                    _ => out.push_str(&format!("\\x{b:02x}")),
+                }
+            }
+            out.push('\'');
+            out
+        }
+    }
+}
+
+/// Who a process event is about.
+#[derive(Debug, Clone, Copy)]
+pub struct Who<'a> {
+    pub process: &'a str,
+    pub group: &'a str,
 }
 
 impl Event {
-    /// The reference's event type name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Event::ProcessLog {
-                channel: Channel::Stdout,
-                ..
-            } => "PROCESS_LOG_STDOUT",
-            Event::ProcessLog {
-                channel: Channel::Stderr,
-                ..
-            } => "PROCESS_LOG_STDERR",
-            Event::ProcessCommunication {
-                channel: Channel::Stdout,
-                ..
-            } => "PROCESS_COMMUNICATION_STDOUT",
-            Event::ProcessCommunication {
-                channel: Channel::Stderr,
-                ..
-            } => "PROCESS_COMMUNICATION_STDERR",
+    /// PROCESS_STATE_*: `processname:x groupname:g from_state:S` plus the
+    /// state's extra fields (tries, expected, pid).
+    pub fn process_state(
+        who: Who<'_>,
+        from: ProcessState,
+        to: ProcessState,
+        expected: bool,
+        pid: i32,
+        tries: u32,
+    ) -> Event {
+        let mut s = format!(
+            "processname:{} groupname:{} from_state:{}",
+            who.process,
+            who.group,
+            from.name()
+        );
+        match to {
+            ProcessState::Starting | ProcessState::Backoff => {
+                s.push_str(&format!(" tries:{tries}"))
+            }
+            ProcessState::Exited => {
+                s.push_str(&format!(" expected:{} pid:{pid}", i32::from(expected)))
+            }
+            ProcessState::Running | ProcessState::Stopping | ProcessState::Stopped => {
+                s.push_str(&format!(" pid:{pid}"))
+            }
+            ProcessState::Fatal | ProcessState::Unknown => {}
         }
+        Event {
+            kind: Kind::ProcessState(to),
+            payload: s.into_bytes(),
+        }
+    }
+
+    /// PROCESS_LOG_*: `processname:x groupname:g pid:N channel:c` then the data.
+    pub fn process_log(who: Who<'_>, channel: Channel, pid: i32, data: &[u8]) -> Event {
+        let s = format!(
+            "processname:{} groupname:{} pid:{pid} channel:{}\n{}",
+            who.process,
+            who.group,
+            channel.name(),
+            data_text(data)
+        );
+        Event {
+            kind: Kind::ProcessLog(channel),
+            payload: s.into_bytes(),
+        }
+    }
+
+    /// PROCESS_COMMUNICATION_*: `processname:x groupname:g pid:N` then the data.
+    pub fn process_communication(who: Who<'_>, channel: Channel, pid: i32, data: &[u8]) -> Event {
+        let s = format!(
+            "processname:{} groupname:{} pid:{pid}\n{}",
+            who.process,
+            who.group,
+            data_text(data)
+        );
+        Event {
+            kind: Kind::ProcessCommunication(channel),
+            payload: s.into_bytes(),
+        }
+    }
+
+    /// REMOTE_COMMUNICATION: `type:T` then the data.
+    pub fn remote(kind: &str, data: &str) -> Event {
+        Event {
+            kind: Kind::RemoteCommunication,
+            payload: format!("type:{kind}\n{data}").into_bytes(),
+        }
+    }
+
+    pub fn supervisor_running() -> Event {
+        Event {
+            kind: Kind::SupervisorRunning,
+            payload: Vec::new(),
+        }
+    }
+
+    pub fn supervisor_stopping() -> Event {
+        Event {
+            kind: Kind::SupervisorStopping,
+            payload: Vec::new(),
+        }
+    }
+
+    /// TICK_N: `when:T` (the start of the period, Unix seconds).
+    pub fn tick(period: u32, when: i64) -> Event {
+        Event {
+            kind: Kind::Tick(period),
+            payload: format!("when:{when}").into_bytes(),
+        }
+    }
+
+    pub fn group_added(group: &str) -> Event {
+        Event {
+            kind: Kind::ProcessGroupAdded,
+            payload: format!("groupname:{group}\n").into_bytes(),
+        }
+    }
+
+    pub fn group_removed(group: &str) -> Event {
+        Event {
+            kind: Kind::ProcessGroupRemoved,
+            payload: format!("groupname:{group}\n").into_bytes(),
+        }
+    }
+
+    /// The header and payload a listener reads.
+    pub fn envelope(&self, server: &str, serial: u64, pool: &str, pool_serial: u64) -> Vec<u8> {
+        let mut out = format!(
+            "ver:3.0 server:{server} serial:{serial} pool:{pool} poolserial:{pool_serial} eventname:{} len:{}\n",
+            self.kind.name(),
+            self.payload.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(&self.payload);
+        out
+    }
+}
+
+/// The periods of the TICK events.
+pub const TICK_PERIODS: [u32; 3] = [5, 60, 3600];
+
+/// The reference's `timeslice`: the start of the period containing `now`.
+pub fn timeslice(period: u32, now: i64) -> i64 {
+    now - now.rem_euclid(i64::from(period))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WHO: Who<'static> = Who {
+        process: "web",
+        group: "g",
+    };
+
+    #[test]
+    fn state_payloads_like_the_reference() {
+        let cases = [
+            (
+                ProcessState::Starting,
+                "processname:web groupname:g from_state:STOPPED tries:0",
+            ),
+            (
+                ProcessState::Backoff,
+                "processname:web groupname:g from_state:STOPPED tries:0",
+            ),
+            (
+                ProcessState::Running,
+                "processname:web groupname:g from_state:STOPPED pid:42",
+            ),
+            (
+                ProcessState::Exited,
+                "processname:web groupname:g from_state:STOPPED expected:1 pid:42",
+            ),
+            (
+                ProcessState::Fatal,
+                "processname:web groupname:g from_state:STOPPED",
+            ),
+        ];
+        for (to, payload) in cases {
+            let e = Event::process_state(WHO, ProcessState::Stopped, to, true, 42, 0);
+            assert_eq!(String::from_utf8_lossy(&e.payload), payload);
+        }
+    }
+
+    #[test]
+    fn envelopes_and_other_payloads() {
+        let e = Event::process_log(WHO, Channel::Stdout, 7, b"hi\n");
+        assert_eq!(
+            String::from_utf8_lossy(&e.envelope("supervisor", 3, "listener", 1)),
+            "ver:3.0 server:supervisor serial:3 pool:listener poolserial:1 eventname:PROCESS_LOG_STDOUT len:52\n\
+             processname:web groupname:g pid:7 channel:stdout\nhi\n"
+        );
+        assert_eq!(Event::remote("t", "d").payload, b"type:t\nd");
+        assert_eq!(Event::tick(5, 100).payload, b"when:100");
+        assert_eq!(Event::group_added("g").payload, b"groupname:g\n");
+        let bad = Event::process_communication(WHO, Channel::Stderr, 1, b"\xff");
+        assert_eq!(
+            bad.payload,
+            b"processname:web groupname:g pid:1\nUndecodable: b'\\xff'"
+        );
+    }
+
+    #[test]
+    fn subscriptions_match_parent_types() {
+        let k = Kind::ProcessState(ProcessState::Exited);
+        assert!(k.matches("PROCESS_STATE_EXITED"));
+        assert!(k.matches("PROCESS_STATE"));
+        assert!(k.matches("EVENT"));
+        assert!(!k.matches("PROCESS_STATE_RUNNING"));
+        assert!(Kind::Tick(60).matches("TICK"));
+        assert!(!Kind::RemoteCommunication.matches("PROCESS_GROUP"));
+        assert!(Kind::ProcessGroupRemoved.matches("PROCESS_GROUP"));
+    }
+
+    #[test]
+    fn timeslices() {
+        assert_eq!(timeslice(5, 1003), 1000);
+        assert_eq!(timeslice(60, 1003), 960);
+        assert_eq!(timeslice(3600, 7199), 3600);
     }
 }

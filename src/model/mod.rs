@@ -2,5 +2,6 @@
 //! clock reads; the loop feeds it inputs and the time.
 
 pub mod events;
+pub mod listener;
 pub mod output;
 pub mod process;

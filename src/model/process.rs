@@ -95,11 +95,14 @@ pub enum Action {
     Kill { pid: i32, signal: i32, group: bool },
     /// A main-log line at one of the `states::level` numbers.
     Log { level: u8, message: String },
-    /// The state changed (for events and waiting RPC requests).
+    /// The state changed (for events and waiting RPC requests), with the
+    /// pid and the retry count at that moment (what the event reports).
     Changed {
         from: ProcessState,
         to: ProcessState,
         expected: bool,
+        pid: i32,
+        tries: u32,
     },
 }
 
@@ -229,6 +232,8 @@ impl Process {
                 from,
                 to: to.state(),
                 expected,
+                pid: self.pid,
+                tries: self.backoff,
             });
         }
     }
@@ -309,7 +314,7 @@ impl Process {
 
             (Stopping { .. }, Input::Exited { status }) => {
                 let (es, msg) = decode_wait_status(status);
-                self.finished(now);
+                self.laststop_wall = now.wall;
                 self.exitstatus = Some(es);
                 let message = format!("stopped: {} ({msg})", out.name);
                 out.log(
@@ -321,13 +326,14 @@ impl Process {
                     message,
                 );
                 self.change(Stopped, true, now, out);
+                self.pid = 0;
             }
             (Starting { .. } | Running | Unknown, Input::Exited { status }) => {
                 let (es, msg) = decode_wait_status(status);
                 let too_quickly = self.laststart.is_some_and(|start| {
                     now.mono.saturating_duration_since(start) < seconds(cfg.startsecs)
                 });
-                self.finished(now);
+                self.laststop_wall = now.wall;
                 if too_quickly && matches!(self.phase, Starting { .. }) {
                     self.exitstatus = None;
                     self.spawnerr =
@@ -359,6 +365,7 @@ impl Process {
                     }
                     self.change(Exited, expected, now, out);
                 }
+                self.pid = 0;
             }
             (phase @ (Stopped | Backoff { .. } | Exited | Fatal), Input::Exited { .. }) => {
                 out.log(
@@ -415,12 +422,6 @@ impl Process {
             }
             (_, Input::KillFailed { .. }) => {}
         }
-    }
-
-    /// Bookkeeping common to every reaped exit.
-    fn finished(&mut self, now: Now) {
-        self.pid = 0;
-        self.laststop_wall = now.wall;
     }
 
     /// Deadlines, autostart and autorestart (the reference's `transition`).

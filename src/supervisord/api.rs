@@ -337,9 +337,11 @@ impl Daemon {
                 self.send_stdin(name, chars.as_bytes())?
             }
             "sendRemoteCommEvent" => {
-                string_arg(params, 0)?;
-                string_arg(params, 1)?;
-                // Delivered to listeners once event listeners exist (events issue).
+                let (kind, data) = (
+                    string_arg(params, 0)?.to_string(),
+                    string_arg(params, 1)?.to_string(),
+                );
+                self.remote_event(&kind, &data);
                 done(true)
             }
             _ => return Err(Fault::bare(faults::UNKNOWN_METHOD)),
@@ -780,23 +782,18 @@ impl Daemon {
         if slot.proc.pid == 0 || slot.proc.state() == ProcessState::Stopping {
             return Err(fault(faults::NOT_RUNNING, name));
         }
-        let Some(pipes) = &slot.pipes else {
+        if slot.pipes.is_none() {
             return Err(fault(faults::NOT_RUNNING, name));
-        };
-        use std::os::fd::AsRawFd;
-        let fd = pipes.stdin.as_raw_fd();
-        let mut written = 0;
-        while written < data.len() {
-            match crate::sys::write_fd(fd, &data[written..]) {
-                Ok(n) => written += n,
-                Err(e) if e.raw_os_error() == Some(libc::EPIPE) => {
-                    return Err(fault(faults::NO_FILE, name))
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    return Err(fault(faults::FAILED, format!("{name}: stdin is full")))
-                }
-                Err(e) => return Err(fault(faults::FAILED, e)),
+        }
+        match self.write_stdin(proc, data) {
+            Ok(()) => {}
+            Err(e)
+                if e.raw_os_error() == Some(libc::EPIPE)
+                    || e.kind() == std::io::ErrorKind::BrokenPipe =>
+            {
+                return Err(fault(faults::NO_FILE, name))
             }
+            Err(e) => return Err(fault(faults::FAILED, e)),
         }
         Ok(done(true))
     }

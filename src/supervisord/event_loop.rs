@@ -11,10 +11,14 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
 use super::emit;
+use super::events::{ListenerSlot, Ticks};
 use super::http::{Conn, Listener};
 use crate::config::load::ServerOverrides;
-use crate::config::{values, ChannelConfig, GroupConfig, LogFile, ProcessConfig, ServerConfig};
-use crate::model::events::Event;
+use crate::config::{
+    values, ChannelConfig, GroupConfig, GroupKind, LogFile, ProcessConfig, ServerConfig,
+};
+use crate::model::events::{Event, Who};
+use crate::model::listener::Pool;
 use crate::model::output::{AnsiStripper, Capture, Channel, Piece};
 use crate::model::process::{Action, Input, Now, Process};
 use crate::runtime::childlog::ChannelLog;
@@ -29,8 +33,7 @@ pub(super) const FIRST_LISTENER_TOKEN: usize = 1;
 const FIRST_DYNAMIC_TOKEN: usize = 1024;
 /// Bytes read from one pipe per wakeup before others get their turn.
 const READ_BUDGET: usize = 64 * 1024;
-/// Events kept before the oldest are dropped.
-const EVENT_QUEUE_LIMIT: usize = 10_000;
+
 /// Bytes drained from an exited child's pipes before they are closed.
 const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
 
@@ -77,6 +80,10 @@ pub(super) enum Owner {
     Stream {
         proc: usize,
         channel: Channel,
+    },
+    /// A process's stdin, waited on while bytes for it are pending.
+    Stdin {
+        proc: usize,
     },
     Conn,
 }
@@ -133,11 +140,18 @@ pub(super) struct Slot {
     pub(super) stderr: Output,
     /// False once its group was removed (slots are never reused).
     pub(super) live: bool,
+    /// The protocol side, for event listener processes.
+    pub(super) listener: Option<ListenerSlot>,
+    /// Bytes for the child's stdin it has not taken yet.
+    pub(super) stdin_pending: Vec<u8>,
+    pub(super) stdin_token: Option<Token>,
 }
 
 pub(super) struct Group {
     pub(super) config: GroupConfig,
     pub(super) procs: Vec<usize>,
+    /// The event queue of an event listener pool.
+    pub(super) pool: Option<Pool>,
 }
 
 pub(super) struct Daemon {
@@ -151,11 +165,15 @@ pub(super) struct Daemon {
     pub(super) slots: Vec<Slot>,
     pids: HashMap<i32, usize>,
     pub(super) owners: HashMap<Token, Owner>,
-    next_token: usize,
+    pub(super) next_token: usize,
     pub(super) listeners: Vec<Listener>,
     pub(super) conns: HashMap<Token, Conn>,
-    /// Events produced and not yet delivered (bounded).
-    pub(super) events: VecDeque<Event>,
+    /// The next global event serial.
+    pub(super) next_serial: u64,
+    /// Set when an event was queued or a listener may have become ready.
+    pub(super) dispatch_needed: bool,
+    /// TICK state, only while a pool subscribes to ticks.
+    pub(super) ticks: Option<Ticks>,
     /// Set when a process changed state: waiting RPC replies are re-checked.
     pub(super) changed: bool,
     /// Deadlines (lazy: an entry is live only if it equals the process's).
@@ -204,7 +222,9 @@ impl Daemon {
             next_token: FIRST_DYNAMIC_TOKEN,
             listeners,
             conns: HashMap::new(),
-            events: VecDeque::new(),
+            next_serial: 0,
+            dispatch_needed: false,
+            ticks: None,
             changed: false,
             timers: BinaryHeap::new(),
             backlog: VecDeque::new(),
@@ -263,9 +283,31 @@ impl Daemon {
                 stdout,
                 stderr,
                 live: true,
+                listener: matches!(config.kind, GroupKind::EventListener { .. })
+                    .then(ListenerSlot::default),
+                stdin_pending: Vec::new(),
+                stdin_token: None,
             });
         }
-        self.groups.push(Group { config, procs });
+        let pool = match &config.kind {
+            GroupKind::EventListener {
+                buffer_size,
+                events,
+                ..
+            } => Some(Pool::new(
+                &config.name,
+                events,
+                usize::try_from(*buffer_size).unwrap_or(1),
+            )),
+            GroupKind::Program | GroupKind::FastCgi { .. } => None,
+        };
+        let name = config.name.clone();
+        self.groups.push(Group {
+            config,
+            procs,
+            pool,
+        });
+        self.notify(Event::group_added(&name));
     }
 
     pub(super) fn token(&mut self) -> Token {
@@ -301,7 +343,16 @@ impl Daemon {
                 emit(level, &message);
                 None
             }
-            Action::Changed { .. } => None,
+            Action::Changed {
+                from,
+                to,
+                expected,
+                pid,
+                tries,
+            } => {
+                self.notify_state(proc, from, to, expected, pid, tries);
+                None
+            }
             Action::Spawn => Some(self.spawn(proc)),
             Action::Kill { pid, signal, group } => {
                 let target = if group { -pid } else { pid };
@@ -381,7 +432,10 @@ impl Daemon {
                     }
                 }
                 self.slots[proc].pipes = Some(pipes);
+                self.slots[proc].stdin_pending.clear();
+                self.slots[proc].stdin_token = None;
                 self.pids.insert(child.pid, proc);
+                self.listener_spawned(proc);
                 Input::Spawned { pid: child.pid }
             }
         }
@@ -438,6 +492,24 @@ impl Daemon {
     /// What a child wrote: stripped, split by capture mode, logged, echoed
     /// to the main log at debug level, and queued as events.
     fn record_output(&mut self, proc: usize, channel: Channel, data: &[u8]) {
+        if channel == Channel::Stdout && self.slots[proc].listener.is_some() {
+            // A listener's stdout is its protocol: logged, then read.
+            let name = self.slots[proc].cfg.name.clone();
+            if self.config.settings.loglevel <= level::DEBG {
+                emit(level::DEBG, &output_line(&name, channel, data));
+            }
+            let out = self.output(proc, channel);
+            let data = match &mut out.strip {
+                Some(s) => s.strip(data),
+                None => data.to_vec(),
+            };
+            if let Some(err) = self.output(proc, channel).log.write(&data) {
+                emit(level::ERRO, &err);
+            }
+            self.watch_stream(proc, channel);
+            self.listener_output(proc, &data);
+            return;
+        }
         let out = self.output(proc, channel);
         let data = match &mut out.strip {
             Some(s) => s.strip(data),
@@ -484,13 +556,11 @@ impl Daemon {
                         emit(level::DEBG, &output_line(&name, channel, &data));
                     }
                     if events_enabled {
-                        self.queue_event(Event::ProcessLog {
-                            channel,
-                            process: name,
-                            group,
-                            pid,
-                            data,
-                        });
+                        let who = Who {
+                            process: &name,
+                            group: &group,
+                        };
+                        self.notify(Event::process_log(who, channel, pid, &data));
                     }
                 }
                 Piece::Communication(data) => {
@@ -502,24 +572,15 @@ impl Daemon {
                             channel.name()
                         ),
                     );
-                    self.queue_event(Event::ProcessCommunication {
-                        channel,
-                        process: name,
-                        group,
-                        pid,
-                        data,
-                    });
+                    let who = Who {
+                        process: &name,
+                        group: &group,
+                    };
+                    self.notify(Event::process_communication(who, channel, pid, &data));
                 }
             }
         }
         self.watch_stream(proc, channel);
-    }
-
-    pub(super) fn queue_event(&mut self, event: Event) {
-        if self.events.len() >= EVENT_QUEUE_LIMIT {
-            self.events.pop_front();
-        }
-        self.events.push_back(event);
     }
 
     /// After writing: wait for the log stream to drain if it has pending
@@ -605,8 +666,13 @@ impl Daemon {
             self.close_pipe(proc, channel);
             self.watch_stream(proc, channel);
         }
+        if let Some(token) = self.slots[proc].stdin_token.take() {
+            self.owners.remove(&token);
+        }
+        self.slots[proc].stdin_pending.clear();
         self.slots[proc].pipes = None;
         self.feed(proc, Input::Exited { status });
+        self.reject_inflight(proc);
     }
 
     pub(super) fn reap(&mut self) {
@@ -701,6 +767,7 @@ impl Daemon {
     /// everything has stopped.
     fn shutdown_step(&mut self) -> bool {
         if self.stop_groups.is_none() {
+            self.supervisor_event(crate::model::events::Kind::SupervisorStopping);
             let mut order: Vec<usize> = (0..self.groups.len()).collect();
             order.sort_by(|&a, &b| {
                 let (ga, gb) = (&self.groups[a].config, &self.groups[b].config);
@@ -789,16 +856,23 @@ impl Daemon {
         } else {
             None
         };
-        [timer, report, self.next_conn_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
-            .map(|at| at.saturating_duration_since(t))
+        [
+            timer,
+            report,
+            self.next_conn_deadline(),
+            self.tick_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|at| at.saturating_duration_since(t))
     }
 
     /// The loop; returns the mood it ended in (SHUTDOWN or RESTARTING).
     pub(super) fn run_forever(&mut self) -> SupervisorState {
         emit(level::DEBG, "supervisor loop started");
+        self.supervisor_event(crate::model::events::Kind::SupervisorRunning);
+        self.tick();
         for proc in 0..self.slots.len() {
             self.feed(proc, Input::Tick);
         }
@@ -834,11 +908,14 @@ impl Daemon {
                     }
                     Some(Owner::Pipe { .. }) => {}
                     Some(Owner::Stream { proc, channel }) => self.stream_ready(proc, channel),
+                    Some(Owner::Stdin { proc }) => self.stdin_ready(proc),
                     Some(Owner::Conn) => self.conn_ready(token),
                     None => {}
                 }
             }
             self.fire_timers();
+            self.tick();
+            self.dispatch();
             self.expire_conns();
             if std::mem::take(&mut self.changed) {
                 self.poll_waiting();
@@ -899,6 +976,7 @@ impl Daemon {
     /// Forgets a group whose processes are all stopped.
     pub(super) fn remove_group(&mut self, g: usize) {
         let group = self.groups.remove(g);
+        self.notify(Event::group_removed(&group.config.name));
         for proc in group.procs {
             self.slots[proc].live = false;
         }

@@ -9,6 +9,7 @@
 
 mod api;
 mod event_loop;
+mod events;
 mod http;
 
 use std::io::Write;

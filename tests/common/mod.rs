@@ -157,7 +157,11 @@ impl Sandbox {
             .env("SUPERVISOR_TEST_SANDBOX", self.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(
+                std::fs::File::create(self.path().join("daemon.stderr"))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            )
             .spawn()
             .expect("start the daemon");
         Daemon {
@@ -177,6 +181,13 @@ impl Daemon {
         std::fs::read_to_string(self.dir.join("main.log")).unwrap_or_default()
     }
 
+    /// The main log, plus what the daemon wrote on stderr (a config error
+    /// shows up there).
+    pub fn context(&self) -> String {
+        let stderr = std::fs::read_to_string(self.dir.join("daemon.stderr")).unwrap_or_default();
+        format!("{}\n--- daemon stderr\n{stderr}", self.log())
+    }
+
     /// Waits until the main log contains `needle` `count` times.
     pub fn wait_log_n(&self, needle: &str, count: usize, secs: f64) {
         let found = wait_for(secs, || {
@@ -185,7 +196,7 @@ impl Daemon {
         assert!(
             found.is_some(),
             "main log never had {count} x {needle:?} within {secs} s; log:\n{}",
-            self.log()
+            self.context()
         );
     }
 
