@@ -607,6 +607,30 @@ pub fn poll_writable(fd: RawFd) -> io::Result<bool> {
     Ok(n > 0 && p.revents & libc::POLLOUT != 0)
 }
 
+/// `localtime_r`: the broken-down local time of a Unix time.
+pub fn localtime(seconds: i64) -> Option<libc::tm> {
+    let t = libc::time_t::try_from(seconds).ok()?;
+    // SAFETY: `tm` is a plain C struct for which all-zero is valid.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are valid for the call; localtime_r writes only
+    // into `tm` and is reentrant.
+    let result = unsafe { libc::localtime_r(&t, &mut tm) };
+    (!result.is_null()).then_some(tm)
+}
+
+/// `openlog(ident, 0, LOG_USER)`.
+pub fn open_syslog(ident: &'static CStr) {
+    // SAFETY: ident is 'static, so it outlives every later syslog call as
+    // openlog requires.
+    unsafe { libc::openlog(ident.as_ptr(), 0, libc::LOG_USER) }
+}
+
+/// `syslog(LOG_INFO, "%s", message)`.
+pub fn syslog_info_c(message: &CStr) {
+    // SAFETY: a constant "%s" format with one valid C string argument.
+    unsafe { libc::syslog(libc::LOG_INFO, c"%s".as_ptr(), message.as_ptr()) }
+}
+
 /// One syslog line at LOG_INFO.
 pub fn syslog_info(message: &str) {
     let Ok(m) = CString::new(message.replace('\0', "")) else {

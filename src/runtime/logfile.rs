@@ -556,6 +556,7 @@ mod tests {
         OpenOptions::new()
             .write(true)
             .create(true)
+            .truncate(true)
             .mode(0o666)
             .open(&probe)
             .unwrap();
@@ -619,9 +620,11 @@ mod tests {
 
         let d = dir();
         let fifo = d.path().join("fifo");
-        let cpath = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-        // SAFETY: cpath is a valid NUL-terminated path (test only).
-        assert_eq!(unsafe { libc::mkfifo(cpath.as_ptr(), 0o600) }, 0);
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
         assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
         let mut reader = OpenOptions::new()
             .read(true)
@@ -634,7 +637,11 @@ mod tests {
         let mut got = [0u8; 32];
         let n = reader.read(&mut got).unwrap();
         assert_eq!(&got[..n], b"hello world");
-        let names: Vec<String> = files(d.path()).into_iter().map(|f| f.0).collect();
+        // No backup appeared (list names only: reading a FIFO would block).
+        let names: Vec<_> = fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, ["fifo"]);
     }
 
@@ -912,7 +919,10 @@ mod tests {
         let path = d.path().join("log");
         fs::write(&path, b"abc").unwrap();
         assert_eq!(read_range(&path, i64::MIN, 0), Ok(b"abc".to_vec()));
-        assert_eq!(read_range(&path, i64::MAX, 0), Ok(Vec::new()));
+        // Far past the end: the reference gets EINVAL from the kernel
+        // (FAILED) where the filesystem's maximum size is below the offset.
+        let far = read_range(&path, i64::MAX, 0);
+        assert!(far == Ok(Vec::new()) || far == Err(Failed), "{far:?}");
         assert_eq!(read_range(&path, 1, i64::MAX), Ok(b"bc".to_vec()));
     }
 

@@ -4,6 +4,6 @@
 
 pub mod daemon;
 pub mod logfile;
-pub mod logsetup;
 pub mod spawn;
 pub mod childlog;
+pub mod mainlog;

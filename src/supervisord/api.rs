@@ -759,14 +759,11 @@ impl Daemon {
     }
 
     fn clear_main_log(&mut self) -> Result<Value, Fault> {
-        let path = self.config.settings.logfile.clone();
-        if !Path::new(&path).exists() {
-            return Err(Fault::bare(faults::NO_FILE));
+        match crate::runtime::mainlog::clear() {
+            Ok(()) => Ok(Value::Bool(true)),
+            Err(ReadError::NoFile) => Err(Fault::bare(faults::NO_FILE)),
+            Err(_) => Err(Fault::bare(faults::FAILED)),
         }
-        std::fs::remove_file(&path).map_err(|_| Fault::bare(faults::FAILED))?;
-        super::emit(level::INFO, "reopening log file");
-        crate::runtime::logsetup::reopen();
-        Ok(Value::Bool(true))
     }
 
     fn clear_process_logs(&mut self, proc: usize) -> std::io::Result<()> {

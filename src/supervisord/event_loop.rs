@@ -734,7 +734,9 @@ impl Daemon {
                         level::INFO,
                         &format!("received {name} indicating log reopen request"),
                     );
-                    crate::runtime::logsetup::reopen();
+                    if let Err(e) = crate::runtime::mainlog::reopen() {
+                        emit(level::ERRO, &format!("cannot reopen the main log: {e}"));
+                    }
                     for slot in &mut self.slots {
                         for out in [&mut slot.stdout, &mut slot.stderr] {
                             if let Some(e) = out.log.reopen() {

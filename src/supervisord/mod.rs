@@ -19,6 +19,7 @@ use crate::cli::{self, Parsed, SupervisordArgs};
 use crate::config::load::ServerOverrides;
 use crate::config::{self, dump, values, ServerConfig};
 use crate::runtime::daemon::{self, ReadyNotifier};
+use crate::runtime::mainlog;
 use crate::states::{level, SupervisorState};
 use crate::sys;
 use event_loop::Daemon;
@@ -170,7 +171,23 @@ fn run(
                 return usage(progname, &m);
             }
         }
-        crate::runtime::logsetup::install(&server.settings);
+        let _ = mainlog::install();
+        let s = &server.settings;
+        let log_settings = mainlog::Settings::new(
+            &s.logfile,
+            s.logfile_maxbytes,
+            s.logfile_backups,
+            s.loglevel,
+            s.nodaemon,
+            s.silent,
+        );
+        if let Err(e) = mainlog::open(&log_settings) {
+            let _ = writeln!(
+                std::io::stderr(),
+                "Error: cannot open the log file {}: {e}",
+                s.logfile
+            );
+        }
         for m in &criticals {
             emit(level::CRIT, m);
         }
@@ -266,8 +283,10 @@ fn run(
         daemon::remove_pidfile(&server.settings.pidfile);
         drop(d);
         if mood != SupervisorState::Restarting {
+            mainlog::close();
             return 0;
         }
+        mainlog::close();
         first = false;
         match config::load_server(configfile, overrides) {
             Ok(new) => server = new,
