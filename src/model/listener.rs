@@ -157,10 +157,10 @@ impl Protocol {
                         break;
                     }
                     self.result_len = None;
+                    // The caller applies the result handler; the listener is
+                    // no longer busy either way.
+                    self.change(name, ListenerState::Acknowledged, &mut out);
                     out.push(Said::Result(std::mem::take(&mut self.result)));
-                    // The caller decides (result handler); until then the
-                    // listener is no longer busy with it.
-                    self.state = ListenerState::Acknowledged;
                 }
             }
         }

@@ -144,6 +144,8 @@ pub(super) struct Slot {
     pub(super) listener: Option<ListenerSlot>,
     /// Bytes for the child's stdin it has not taken yet.
     pub(super) stdin_pending: Vec<u8>,
+    /// A listener's partial output line, for the debug echo.
+    pub(super) echo: Vec<u8>,
     pub(super) stdin_token: Option<Token>,
 }
 
@@ -286,6 +288,7 @@ impl Daemon {
                 listener: matches!(config.kind, GroupKind::EventListener { .. })
                     .then(ListenerSlot::default),
                 stdin_pending: Vec::new(),
+                echo: Vec::new(),
                 stdin_token: None,
             });
         }
@@ -493,10 +496,18 @@ impl Daemon {
     /// to the main log at debug level, and queued as events.
     fn record_output(&mut self, proc: usize, channel: Channel, data: &[u8]) {
         if channel == Channel::Stdout && self.slots[proc].listener.is_some() {
-            // A listener's stdout is its protocol: logged, then read.
+            // A listener's stdout is its protocol: logged, then read. The
+            // debug echo goes a line at a time, so a result body and the
+            // READY after it read as one line (`OKREADY`), as the
+            // reference's log shows them.
             let name = self.slots[proc].cfg.name.clone();
             if self.config.settings.loglevel <= level::DEBG {
-                emit(level::DEBG, &output_line(&name, channel, data));
+                let echo = &mut self.slots[proc].echo;
+                echo.extend_from_slice(data);
+                if let Some(end) = echo.iter().rposition(|&b| b == b'\n') {
+                    let lines: Vec<u8> = echo.drain(..=end).collect();
+                    emit(level::DEBG, &output_line(&name, channel, &lines));
+                }
             }
             let out = self.output(proc, channel);
             let data = match &mut out.strip {
