@@ -631,6 +631,13 @@ pub fn syslog_info_c(message: &CStr) {
     unsafe { libc::syslog(libc::LOG_INFO, c"%s".as_ptr(), message.as_ptr()) }
 }
 
+/// `listen(fd, backlog)` (again, to set the backlog of a bound socket).
+pub fn listen(fd: RawFd, backlog: i32) -> io::Result<()> {
+    // SAFETY: listen on an fd number has no memory effects.
+    cvt(unsafe { libc::listen(fd, backlog) })?;
+    Ok(())
+}
+
 /// One syslog line at LOG_INFO.
 pub fn syslog_info(message: &str) {
     let Ok(m) = CString::new(message.replace('\0', "")) else {

@@ -3,6 +3,7 @@
 //! descriptors; the loop in `supervisord` drives it.
 
 pub mod daemon;
+pub mod fcgi;
 pub mod logfile;
 pub mod spawn;
 pub mod childlog;

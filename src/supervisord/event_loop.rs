@@ -15,7 +15,7 @@ use super::events::{ListenerSlot, Ticks};
 use super::http::{Conn, Listener};
 use crate::config::load::ServerOverrides;
 use crate::config::{
-    values, ChannelConfig, GroupConfig, GroupKind, LogFile, ProcessConfig, ServerConfig,
+    values, ChannelConfig, FcgiSocket, GroupConfig, GroupKind, LogFile, ProcessConfig, ServerConfig,
 };
 use crate::model::events::{Event, Who};
 use crate::model::listener::Pool;
@@ -154,6 +154,8 @@ pub(super) struct Group {
     pub(super) procs: Vec<usize>,
     /// The event queue of an event listener pool.
     pub(super) pool: Option<Pool>,
+    /// The socket of an fcgi-program group, open while it is in use.
+    pub(super) fcgi: Option<(FcgiSocket, Option<OwnedFd>)>,
 }
 
 pub(super) struct Daemon {
@@ -304,11 +306,16 @@ impl Daemon {
             )),
             GroupKind::Program | GroupKind::FastCgi { .. } => None,
         };
+        let fcgi = match &config.kind {
+            GroupKind::FastCgi { socket } => Some((socket.clone(), None)),
+            GroupKind::Program | GroupKind::EventListener { .. } => None,
+        };
         let name = config.name.clone();
         self.groups.push(Group {
             config,
             procs,
             pool,
+            fcgi,
         });
         self.notify(Event::group_added(&name));
     }
@@ -321,6 +328,41 @@ impl Daemon {
 
     /// Feeds one input to a process and performs what it asks for,
     /// including the inputs those actions produce.
+    /// The fd of a group's fcgi socket, created on first use.
+    fn fcgi_socket(&mut self, g: usize) -> Result<Option<i32>, String> {
+        let Some((socket, fd)) = &mut self.groups[g].fcgi else {
+            return Ok(None);
+        };
+        if fd.is_none() {
+            emit(
+                level::INFO,
+                &format!("Creating socket {}", socket.endpoint.url()),
+            );
+            *fd = Some(crate::runtime::fcgi::open(socket)?);
+        }
+        Ok(fd.as_ref().map(|f| f.as_raw_fd()))
+    }
+
+    /// Closes a group's fcgi socket once none of its processes runs or is
+    /// about to run again (it stays open across restarts).
+    fn release_fcgi_socket(&mut self, g: usize) {
+        let all_stopped = self.groups[g]
+            .procs
+            .iter()
+            .all(|&p| self.slots[p].proc.state().is_stopped());
+        let Some((socket, fd)) = &mut self.groups[g].fcgi else {
+            return;
+        };
+        if all_stopped && fd.is_some() {
+            emit(
+                level::INFO,
+                &format!("Closing socket {}", socket.endpoint.url()),
+            );
+            *fd = None;
+            crate::runtime::fcgi::remove_file(socket);
+        }
+    }
+
     pub(super) fn feed(&mut self, proc: usize, input: Input) {
         let mut queue = VecDeque::from([input]);
         while let Some(input) = queue.pop_front() {
@@ -337,6 +379,10 @@ impl Daemon {
                     queue.push_back(next);
                 }
             }
+        }
+        let g = self.slots[proc].group;
+        if self.slots[proc].live && g < self.groups.len() {
+            self.release_fcgi_socket(g);
         }
     }
 
@@ -380,11 +426,16 @@ impl Daemon {
     }
 
     fn spawn(&mut self, proc: usize) -> Input {
-        let group_name = self.groups[self.slots[proc].group].config.name.clone();
+        let g = self.slots[proc].group;
+        let group_name = self.groups[g].config.name.clone();
+        let stdin_fd = match self.fcgi_socket(g) {
+            Ok(fd) => fd,
+            Err(error) => return Input::SpawnFailed { error },
+        };
         let ctx = SpawnContext {
             group: &group_name,
             serverurl: self.config.serverurl.as_deref(),
-            stdin_fd: None,
+            stdin_fd,
         };
         match spawn::spawn(&self.slots[proc].cfg, &ctx) {
             Err(error) => Input::SpawnFailed { error },
