@@ -3,3 +3,4 @@
 pub mod xmlrpc;
 pub mod http;
 pub mod api;
+pub mod web;

@@ -16,6 +16,7 @@ use mio::{Interest, Registry, Token};
 use super::api::{Deferred, Reply};
 use super::emit;
 use super::event_loop::{Daemon, Owner};
+use super::web::WebDone;
 use crate::config::{HttpServerConfig, Listen};
 use crate::rpc::http::{self as wire, Credentials, HttpError, Request};
 use crate::rpc::xmlrpc::{self, Fault};
@@ -221,6 +222,13 @@ enum ConnState {
         deferred: Deferred,
         keep_alive: bool,
     },
+    /// A web page action in progress; answered with a redirect to the
+    /// status page showing its message.
+    WaitingWeb {
+        deferred: Deferred,
+        done: WebDone,
+        keep_alive: bool,
+    },
     /// Streaming a log tail until the client goes away.
     Streaming { tail: Tail, minor: u8 },
     /// Flush what is queued, then close.
@@ -326,7 +334,13 @@ impl Daemon {
                 }
             }
         }
-        if eof && conn.outbuf.is_empty() && !matches!(conn.state, ConnState::Waiting { .. }) {
+        if eof
+            && conn.outbuf.is_empty()
+            && !matches!(
+                conn.state,
+                ConnState::Waiting { .. } | ConnState::WaitingWeb { .. }
+            )
+        {
             self.close_conn(token);
             return;
         }
@@ -407,6 +421,10 @@ impl Daemon {
             };
             let file = self.process_log_path(&name, &channel);
             self.start_stream(token, &request, file);
+        } else if path == "/" || path == "/index.html" {
+            self.web_index(token, &request, keep_alive);
+        } else if path == "/tail.html" {
+            self.web_tail(token, &request, keep_alive);
         } else if path.starts_with("/mainlogtail") {
             let file = Some(self.config.settings.logfile.clone()).filter(|f| f != "syslog");
             self.start_stream(token, &request, file);
@@ -540,36 +558,83 @@ impl Daemon {
         let waiting: Vec<Token> = self
             .conns
             .iter()
-            .filter(|(_, c)| matches!(c.state, ConnState::Waiting { .. }))
+            .filter(|(_, c)| {
+                matches!(
+                    c.state,
+                    ConnState::Waiting { .. } | ConnState::WaitingWeb { .. }
+                )
+            })
             .map(|(t, _)| *t)
             .collect();
         for token in waiting {
             let Some(conn) = self.conns.get_mut(&token) else {
                 continue;
             };
-            let ConnState::Waiting {
-                mut deferred,
-                keep_alive,
-            } = std::mem::replace(&mut conn.state, ConnState::Reading)
-            else {
-                continue;
-            };
-            match self.poll_deferred(&mut deferred) {
-                Some(result) => {
-                    self.reply(token, result, keep_alive);
-                    self.serve_requests(token);
-                    self.flush(token);
+            let (mut deferred, keep_alive, web) =
+                match std::mem::replace(&mut conn.state, ConnState::Reading) {
+                    ConnState::Waiting {
+                        deferred,
+                        keep_alive,
+                    } => (deferred, keep_alive, None),
+                    ConnState::WaitingWeb {
+                        deferred,
+                        done,
+                        keep_alive,
+                    } => (deferred, keep_alive, Some(done)),
+                    other => {
+                        conn.state = other;
+                        continue;
+                    }
+                };
+            match (self.poll_deferred(&mut deferred), web) {
+                (Some(result), None) => self.reply(token, result, keep_alive),
+                (Some(result), Some(done)) => {
+                    let message = done.message(result);
+                    self.web_redirect(token, &message, keep_alive);
                 }
-                None => {
+                (None, web) => {
                     if let Some(conn) = self.conns.get_mut(&token) {
-                        conn.state = ConnState::Waiting {
-                            deferred,
-                            keep_alive,
+                        conn.state = match web {
+                            None => ConnState::Waiting {
+                                deferred,
+                                keep_alive,
+                            },
+                            Some(done) => ConnState::WaitingWeb {
+                                deferred,
+                                done,
+                                keep_alive,
+                            },
                         };
                     }
+                    continue;
                 }
             }
+            self.serve_requests(token);
+            self.flush(token);
         }
+    }
+
+    /// Holds a web action's reply until its processes have settled.
+    pub(super) fn wait_web(
+        &mut self,
+        token: Token,
+        deferred: Deferred,
+        done: WebDone,
+        keep_alive: bool,
+    ) {
+        if let Some(conn) = self.conns.get_mut(&token) {
+            conn.state = ConnState::WaitingWeb {
+                deferred,
+                done,
+                keep_alive,
+            };
+        }
+        self.changed = true;
+    }
+
+    /// Queues a complete response.
+    pub(super) fn respond(&mut self, token: Token, bytes: Vec<u8>, keep_alive: bool) {
+        self.queue(token, bytes, keep_alive);
     }
 
     /// Writes what is queued; closes when done and asked to.

@@ -11,6 +11,7 @@ mod api;
 mod event_loop;
 mod events;
 mod http;
+mod web;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
