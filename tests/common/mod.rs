@@ -279,3 +279,76 @@ impl Drop for Daemon {
         }
     }
 }
+
+/// Calls an XML-RPC method on a daemon's unix socket (one request per
+/// connection, as simple as possible for tests).
+pub fn rpc(
+    socket: &Path,
+    method: &str,
+    params: &[supervisor::rpc::xmlrpc::Value],
+) -> Result<supervisor::rpc::xmlrpc::Value, supervisor::rpc::xmlrpc::Fault> {
+    use std::io::{Read, Write};
+    let body = supervisor::rpc::xmlrpc::write_call(method, params);
+    let mut stream =
+        std::os::unix::net::UnixStream::connect(socket).expect("connect to the daemon");
+    let head = format!(
+        "POST /RPC2 HTTP/1.0\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("send");
+    stream.write_all(&body).expect("send");
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).expect("receive");
+    let split = reply
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head")
+        + 4;
+    supervisor::rpc::xmlrpc::parse_response(&reply[split..]).expect("a well-formed response")
+}
+
+impl Daemon {
+    /// The unix socket of a daemon configured with `[unix_http_server]
+    /// file=DIR/s.sock`.
+    pub fn socket(&self) -> PathBuf {
+        self.dir.join("s.sock")
+    }
+
+    /// Waits until the RPC socket answers.
+    pub fn wait_rpc(&self) {
+        let sock = self.socket();
+        wait_for(5.0, || {
+            std::os::unix::net::UnixStream::connect(&sock)
+                .ok()
+                .map(|_| ())
+        })
+        .unwrap_or_else(|| panic!("the RPC socket never answered; log:\n{}", self.context()));
+    }
+
+    pub fn call(
+        &self,
+        method: &str,
+        params: &[supervisor::rpc::xmlrpc::Value],
+    ) -> Result<supervisor::rpc::xmlrpc::Value, supervisor::rpc::xmlrpc::Fault> {
+        rpc(&self.socket(), method, params)
+    }
+
+    /// The pid of a process by namespec, through getProcessInfo.
+    pub fn pid_of(&self, name: &str) -> i32 {
+        let info = self
+            .call("supervisor.getProcessInfo", &[name.into()])
+            .unwrap_or_else(|f| panic!("getProcessInfo({name}): {f}"));
+        info.get("pid").and_then(|v| v.as_int()).unwrap_or(0)
+    }
+
+    pub fn state_of(&self, name: &str) -> String {
+        self.call("supervisor.getProcessInfo", &[name.into()])
+            .ok()
+            .and_then(|i| {
+                i.get("statename")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_default()
+    }
+}
