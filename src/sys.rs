@@ -402,6 +402,14 @@ pub unsafe fn fork() -> io::Result<i32> {
     cvt(libc::fork())
 }
 
+/// `fork()` for a process that keeps running normal code in the child
+/// (daemonizing). Ok(0) in the child, Ok(pid) in the parent.
+pub fn fork_process() -> io::Result<i32> {
+    // SAFETY: this daemon has a single thread, so the child is a complete
+    // copy of a consistent process and may run any code.
+    unsafe { fork() }
+}
+
 pub fn setsid() -> io::Result<()> {
     // SAFETY: setsid has no memory effects.
     cvt(unsafe { libc::setsid() })?;

@@ -104,8 +104,7 @@ impl ReadyNotifier {
 /// `directory`, stdio on /dev/null, umask. Returns in the daemon only.
 pub fn daemonize(settings: &ServerSettings) -> io::Result<ReadyNotifier> {
     let (ready_read, ready_write) = sys::pipe_cloexec()?;
-    // SAFETY: single-threaded; the child continues as the daemon.
-    let pid = unsafe { sys::fork() }?;
+    let pid = sys::fork_process()?;
     if pid != 0 {
         drop(ready_write);
         let mut byte = [0u8; 1];
@@ -118,8 +117,7 @@ pub fn daemonize(settings: &ServerSettings) -> io::Result<ReadyNotifier> {
     }
     drop(ready_read);
     sys::setsid()?;
-    // SAFETY: single-threaded; the grandchild continues as the daemon.
-    let pid = unsafe { sys::fork() }?;
+    let pid = sys::fork_process()?;
     if pid != 0 {
         sys::exit_now(0);
     }
