@@ -362,3 +362,56 @@ fn daemon_mode_detaches_writes_and_removes_the_pid_file() {
     })
     .expect("nothing left behind");
 }
+
+#[test]
+fn user_switches_the_child_to_that_user_and_its_groups() {
+    let sb = Sandbox::new();
+    let d0 = sb.path().display();
+    // The child (as nobody) must be able to write its answer here.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir(sb.path().join("out")).expect("mkdir");
+    std::fs::set_permissions(
+        sb.path().join("out"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .expect("chmod");
+    let conf = sb.config(
+        "",
+        &format!(
+            "[program:who]\ncommand=/bin/sh -c 'id -u > {d0}/out/uid; id -g > {d0}/out/gid; exec sleep 1000'\n\
+             user=nobody\nstartsecs=0\n"
+        ),
+    );
+    let d = sb.start(&conf);
+    d.wait_log("success: who entered RUNNING state", 5.0);
+    let read = |n: &str| {
+        wait_for(5.0, || {
+            std::fs::read_to_string(sb.path().join("out").join(n))
+                .ok()
+                .filter(|s| !s.is_empty())
+        })
+        .unwrap_or_else(|| panic!("no {n}; log:\n{}", d.context()))
+    };
+    let nobody = supervisor::sys::user_by_name("nobody").expect("nobody exists");
+    assert_eq!(read("uid").trim(), nobody.uid.to_string());
+    assert_eq!(read("gid").trim(), nobody.gid.to_string());
+}
+
+#[test]
+fn minfds_raises_the_open_file_limit() {
+    let sb = Sandbox::new();
+    let d0 = sb.path().display();
+    let conf = sb.config(
+        "minfds=4096",
+        &format!("[program:lim]\ncommand=/bin/sh -c 'ulimit -n > {d0}/nofile; exec sleep 1000'\nstartsecs=0\n"),
+    );
+    let d = sb.start(&conf);
+    d.wait_log("success: lim entered RUNNING state", 5.0);
+    let n: u64 = wait_for(5.0, || {
+        std::fs::read_to_string(sb.path().join("nofile"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    })
+    .expect("the child's limit");
+    assert!(n >= 4096, "RLIMIT_NOFILE is {n}");
+}
