@@ -538,6 +538,25 @@ pub fn python_repr(s: &str) -> String {
     out
 }
 
+/// Python's `repr()` of a bytes value (`b'...'`), as the reference shows
+/// output that is not UTF-8.
+pub fn bytes_repr(data: &[u8]) -> String {
+    let mut out = String::from("b'");
+    for &b in data {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\'' => out.push_str("\\'"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('\'');
+    out
+}
+
 /// `command=` split into argv like Python's `shlex.split` (POSIX rules:
 /// quotes group, backslash escapes outside single quotes, and inside double
 /// quotes only before `"` or `\`).

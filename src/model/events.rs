@@ -80,22 +80,7 @@ pub struct Event {
 fn data_text(data: &[u8]) -> String {
     match std::str::from_utf8(data) {
         Ok(t) => t.to_string(),
-        Err(_) => {
-            let mut out = String::from("Undecodable: b'");
-            for &b in data {
-                match b {
-                    b'\\' => out.push_str("\\\\"),
-                    b'\'' => out.push_str("\\'"),
-                    b'\n' => out.push_str("\\n"),
-                    b'\r' => out.push_str("\\r"),
-                    b'\t' => out.push_str("\\t"),
-                    0x20..=0x7e => out.push(b as char),
-                    _ => out.push_str(&format!("\\x{b:02x}")),
-                }
-            }
-            out.push('\'');
-            out
-        }
+        Err(_) => format!("Undecodable: {}", crate::config::values::bytes_repr(data)),
     }
 }
 

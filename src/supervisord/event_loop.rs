@@ -42,31 +42,13 @@ const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
 fn output_line(name: &str, channel: Channel, data: &[u8]) -> String {
     let text = match std::str::from_utf8(data) {
         Ok(t) => t.to_string(),
-        Err(_) => format!("Undecodable: {}", bytes_repr(data)),
+        Err(_) => format!("Undecodable: {}", values::bytes_repr(data)),
     };
     format!(
         "{} {} output:\n{text}",
         values::python_repr(name),
         channel.name()
     )
-}
-
-/// Python's `repr()` of a bytes value (`b'...'`).
-fn bytes_repr(data: &[u8]) -> String {
-    let mut out = String::from("b'");
-    for &b in data {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'\'' => out.push_str("\\'"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push('\'');
-    out
 }
 
 /// What a token belongs to.
