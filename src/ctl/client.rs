@@ -110,7 +110,10 @@ impl Server {
         );
         // As the reference: credentials go along whenever a password is set.
         if let Some(pass) = self.password.as_deref().filter(|p| !p.is_empty()) {
-            request.push_str(&basic_auth(self.username.as_deref().unwrap_or("None"), pass));
+            request.push_str(&basic_auth(
+                self.username.as_deref().unwrap_or("None"),
+                pass,
+            ));
         }
         request.push_str("\r\n");
         conn.write_all(request.as_bytes()).map_err(CallError::Os)?;
@@ -266,9 +269,9 @@ fn parse_head(bytes: &[u8]) -> Result<Option<(Head, usize)>, CallError> {
             framing = Framing::Chunked;
         } else if h.name.eq_ignore_ascii_case("content-length") && framing != Framing::Chunked {
             let length = value.trim().parse::<usize>();
-            framing = Framing::Length(length.map_err(|_| {
-                CallError::BadReply(format!("bad Content-Length {value:?}"))
-            })?);
+            framing = Framing::Length(
+                length.map_err(|_| CallError::BadReply(format!("bad Content-Length {value:?}")))?,
+            );
         }
     }
     let head = Head {
@@ -382,7 +385,11 @@ impl Body {
     }
 
     /// Takes one step of chunked decoding; returns the unread input.
-    fn feed_chunked<'a>(&mut self, input: &'a [u8], out: &mut Vec<u8>) -> Result<&'a [u8], CallError> {
+    fn feed_chunked<'a>(
+        &mut self,
+        input: &'a [u8],
+        out: &mut Vec<u8>,
+    ) -> Result<&'a [u8], CallError> {
         if let Chunk::Data(left) = self.chunk {
             let take = input.len().min(left);
             out.extend_from_slice(&input[..take]);
@@ -514,9 +521,15 @@ mod tests {
     #[test]
     fn chunked_bodies_in_any_pieces() {
         let whole: &[u8] = b"5\r\nhello\r\n7;x=y\r\n, world\r\n0\r\n\r\n";
-        assert_eq!(decode(Framing::Chunked, &[whole]), (b"hello, world".to_vec(), true));
+        assert_eq!(
+            decode(Framing::Chunked, &[whole]),
+            (b"hello, world".to_vec(), true)
+        );
         let pieces: Vec<&[u8]> = whole.chunks(1).collect();
-        assert_eq!(decode(Framing::Chunked, &pieces), (b"hello, world".to_vec(), true));
+        assert_eq!(
+            decode(Framing::Chunked, &pieces),
+            (b"hello, world".to_vec(), true)
+        );
         assert_eq!(
             decode(Framing::Chunked, &[b"3\r\nabc\r\n"]),
             (b"abc".to_vec(), false)
@@ -525,8 +538,14 @@ mod tests {
 
     #[test]
     fn length_and_close_delimited_bodies() {
-        assert_eq!(decode(Framing::Length(3), &[b"ab", b"cdef"]), (b"abc".to_vec(), true));
-        assert_eq!(decode(Framing::UntilClose, &[b"ab", b"c"]), (b"abc".to_vec(), false));
+        assert_eq!(
+            decode(Framing::Length(3), &[b"ab", b"cdef"]),
+            (b"abc".to_vec(), true)
+        );
+        assert_eq!(
+            decode(Framing::UntilClose, &[b"ab", b"c"]),
+            (b"abc".to_vec(), false)
+        );
         assert!(Body::new(Framing::Length(0)).done);
     }
 
@@ -558,6 +577,9 @@ mod tests {
             "error Port could not be cast to integer value as 'x'"
         );
         assert_eq!(ep("http://h:70000"), "error Port out of range 0-65535");
-        assert_eq!(ep("ftp://h"), "error Unknown protocol for serverurl ftp://h");
+        assert_eq!(
+            ep("ftp://h"),
+            "error Unknown protocol for serverurl ftp://h"
+        );
     }
 }

@@ -85,11 +85,7 @@ pub fn os_error_text(e: &io::Error) -> String {
     match e.raw_os_error() {
         Some(code) => {
             let text = e.to_string();
-            let text = text
-                .split(" (os error")
-                .next()
-                .unwrap_or(&text)
-                .to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text).to_string();
             format!("[Errno {code}] {text}")
         }
         None => e.to_string(),

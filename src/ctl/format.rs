@@ -36,12 +36,7 @@ pub fn status_lines(infos: &[ProcessInfo]) -> Vec<String> {
     infos
         .iter()
         .zip(&names)
-        .map(|(info, name)| {
-            format!(
-                "{name:<width$}{:<10}{}",
-                info.statename, info.description
-            )
-        })
+        .map(|(info, name)| format!("{name:<width$}{:<10}{}", info.statename, info.description))
         .collect()
 }
 

@@ -38,7 +38,11 @@ pub fn array(v: &Value) -> Result<&[Value], CallError> {
 pub fn strings(v: &Value) -> Result<Vec<String>, CallError> {
     array(v)?
         .iter()
-        .map(|s| s.as_str().map(str::to_string).ok_or_else(|| bad("not a name")))
+        .map(|s| {
+            s.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| bad("not a name"))
+        })
         .collect()
 }
 
@@ -101,16 +105,16 @@ impl ProcessInfo {
 /// One result of a call on several processes (`startAllProcesses`,
 /// `stopProcessGroup`, ...), or a fault on one process put in that shape.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct ProcessResult {
     pub group: String,
     pub name: Option<String>,
     pub status: i32,
     pub description: String,
 }
 
-impl Outcome {
-    pub fn from_value(v: &Value) -> Result<Outcome, CallError> {
-        Ok(Outcome {
+impl ProcessResult {
+    pub fn from_value(v: &Value) -> Result<ProcessResult, CallError> {
+        Ok(ProcessResult {
             group: text(v, "group")?,
             name: Some(text(v, "name")?),
             status: int(v, "status")?,
@@ -118,8 +122,8 @@ impl Outcome {
         })
     }
 
-    pub fn list(v: &Value) -> Result<Vec<Outcome>, CallError> {
-        array(v)?.iter().map(Outcome::from_value).collect()
+    pub fn list(v: &Value) -> Result<Vec<ProcessResult>, CallError> {
+        array(v)?.iter().map(ProcessResult::from_value).collect()
     }
 }
 
