@@ -7,7 +7,7 @@ VPY     := $(VENV)/bin/python
 DEBUG_BIN   := target/debug/supervisor
 RELEASE_BIN := target/release/supervisor
 
-.PHONY: all build release run install test unit interop e2e venv fuzz lint clean bench
+.PHONY: all build release run install test unit interop e2e venv browser fuzz lint clean bench
 
 all: build
 
@@ -38,9 +38,23 @@ $(VENV)/.ready: tests/requirements.txt
 
 venv: $(VENV)/.ready
 
+# Debian's chromium and its driver, for the web UI test in a real headless
+# browser (tests/interop/test_web.py); installed (as root) only when missing.
+CHROMIUM     := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+browser:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -x $(CHROMEDRIVER) ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "$(CHROMIUM) or $(CHROMEDRIVER) is missing: run 'make browser' as root" >&2; exit 1; \
+	  fi; \
+	  echo "installing chromium and chromium-driver"; \
+	  apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
 # Every test: unit and integration (cargo), interop (pytest against the
 # reference), the reference's own end-to-end suite, and the install layout.
-test: venv
+test: venv browser
 	$(CARGO) build
 	$(CARGO) test
 	tests/install_check.sh

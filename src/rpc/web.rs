@@ -105,14 +105,23 @@ td.name { font-family: ui-monospace, monospace; word-break: break-all; }
 .state.running { color: var(--ok); background: var(--okbg); }
 .state.error { color: var(--bad); background: var(--badbg); }
 .state.nominal { color: var(--idle); background: var(--idlebg); }
-td.actions a { margin-right: .6rem; white-space: nowrap; }
+main a { color: #1558b0; }
+main a:visited { color: #1558b0; }
+td.actions a { display: inline-block; margin: 0 .75rem .15rem 0; white-space: nowrap; }
 pre.tail { background: #111820; color: #e6edf3; padding: 1rem; border-radius: 8px; overflow: auto; white-space: pre-wrap; word-break: break-all; }
 footer { color: var(--muted); font-size: .8rem; text-align: center; padding: 1rem; }
 @media (max-width: 40rem) {
+  main { padding: .75rem; }
   thead { display: none; }
-  table, tbody, tr, td { display: block; width: 100%; }
-  tr { border-bottom: 1px solid var(--line); padding: .4rem 0; }
-  td { border: 0; padding: .25rem .7rem; }
+  table, tbody { display: block; width: 100%; }
+  tr { display: flex; flex-wrap: wrap; align-items: center; border-bottom: 1px solid var(--line); padding: .5rem 0; }
+  tr:last-child { border-bottom: 0; }
+  td { display: block; border: 0; padding: .2rem .7rem; }
+  td.name { order: 1; flex: 1 1 0; min-width: 0; font-weight: 600; }
+  td:first-child { order: 2; }
+  td.description { order: 3; width: 100%; color: var(--muted); }
+  td.actions { order: 4; width: 100%; }
+  td.actions a { padding: .3rem 0; margin-right: 1rem; }
 }
 ";
 
