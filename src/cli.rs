@@ -155,6 +155,63 @@ pub fn normalize(args: &[String], specs: &[OptSpec]) -> Result<Vec<String>, Stri
     Ok(out)
 }
 
+/// The `-h` text of a mode, in the reference's layout (`-x/--long ARG --
+/// what it does`), which scripts and the reference's tests look for.
+fn usage_text(progname: &str) -> Option<&'static str> {
+    let mode = progname.rsplit(' ').next().unwrap_or(progname);
+    match mode {
+        "supervisord" | "daemon" => Some(SUPERVISORD_USAGE),
+        "supervisorctl" | "ctl" => Some(SUPERVISORCTL_USAGE),
+        _ => None,
+    }
+}
+
+const SUPERVISORD_USAGE: &str = "\
+supervisord -- run a set of applications as daemons, restarting them as configured.
+
+Usage: %s [options]
+
+Options:
+-c/--configuration FILENAME -- the configuration file (searched for if not given)
+-n/--nodaemon -- stay in the foreground (like nodaemon=true)
+-s/--silent -- do not echo the log to stdout (like silent=true)
+-h/--help -- show this text and exit
+-v/--version -- show the Supervisor version this implements and exit
+-u/--user USER -- run as this user (a name or a numeric uid)
+-m/--umask UMASK -- the umask of the daemon process (default 022)
+-d/--directory DIRECTORY -- change to this directory when daemonized
+-l/--logfile FILENAME -- use FILENAME as the main log file
+-y/--logfile_maxbytes BYTES -- rotate the main log when it reaches BYTES
+-z/--logfile_backups NUM -- keep NUM rotated main logs
+-e/--loglevel LEVEL -- log level (critical, error, warn, info, debug, trace, blather)
+-j/--pidfile FILENAME -- write the daemon's pid to FILENAME
+-i/--identifier STR -- the identifier of this supervisord instance
+-q/--childlogdir DIRECTORY -- the directory for AUTO child log files
+-k/--nocleanup -- keep old AUTO child log files at start-up
+-a/--minfds NUM -- the minimum number of file descriptors needed to start
+-t/--strip_ansi -- remove ANSI escape sequences from child output
+--minprocs NUM -- the minimum number of processes needed to start
+--profile_options OPTIONS -- accepted for compatibility, ignored
+";
+
+const SUPERVISORCTL_USAGE: &str = "\
+supervisorctl -- control applications run by supervisord, from the command line.
+
+Usage: %s [options] [action [arguments]]
+
+Options:
+-c/--configuration FILENAME -- the configuration file (searched for if not given)
+-h/--help -- show this text and exit
+-i/--interactive -- start an interactive shell after running the action
+-s/--serverurl URL -- where supervisord listens (default \"http://localhost:9001\")
+-u/--username USERNAME -- user name for the server's authentication
+-p/--password PASSWORD -- password for the server's authentication
+-r/--history-file -- keep the shell's command history in this file
+
+action [arguments] -- a command such as \"status\" or \"tail web\"; without one,
+an interactive shell starts. \"help\" lists the actions.
+";
+
 /// supervisord -- run a set of programs as daemons and keep them running.
 #[derive(FromArgs, Debug, Default, PartialEq)]
 pub struct SupervisordArgs {
@@ -279,6 +336,15 @@ pub fn parse<T: FromArgs>(
         Ok(c) => c,
         Err(msg) => return usage_error(msg),
     };
+    let options = canonical.split(|a| a == "--").next().unwrap_or(&[]);
+    if options.iter().any(|a| a == "--help") {
+        if let Some(text) = usage_text(progname) {
+            return Parsed::Exit {
+                output: text.replace("%s", progname),
+                status: 0,
+            };
+        }
+    }
     if let Some(split) = canonical.iter().position(|a| a == "--") {
         if !positional_allowed {
             let rest: Vec<String> = canonical[split + 1..]

@@ -13,18 +13,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # test name -> the part it needs (an issue of ours)
-NOT_YET = {
-    "test_issue_550": "supervisorctl tail (issue 6)",
-    "test_issue_565": "supervisorctl tail -f (issue 6)",
-    "test_issue_638": "supervisorctl tail -f (issue 6)",
-    "test_issue_664": "supervisorctl (issue 6)",
-    "test_issue_836": "supervisorctl fg (issue 6)",
-    "test_issue_1054": "supervisorctl avail (issue 6)",
-    "test_issue_1231a": "supervisorctl tail (issue 6)",
-    "test_issue_1231b": "supervisorctl tail (issue 6)",
-    "test_issue_1251": "supervisorctl (issue 6)",
-    "test_issue_1298": "supervisorctl (issue 6)",
-}
+NOT_YET = {}
 
 
 def pytest_configure(config):
