@@ -640,6 +640,45 @@ pub fn syslog_info_c(message: &CStr) {
     unsafe { libc::syslog(libc::LOG_INFO, c"%s".as_ptr(), message.as_ptr()) }
 }
 
+/// Lets go of the pages of executable code mapped during start-up and
+/// stops the kernel from mapping neighbouring pages around each fault
+/// (MADV_RANDOM), so that only the code the loop actually runs stays
+/// resident. The pages are clean copies of files: nothing is lost, a page
+/// needed again is simply faulted back in.
+pub fn trim_code_pages() {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return;
+    };
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        // Executable, private, file-backed mappings only (the path column).
+        if !perms.starts_with("r-xp") || fields.nth(3).is_none() {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (
+            usize::from_str_radix(start, 16),
+            usize::from_str_radix(end, 16),
+        ) else {
+            continue;
+        };
+        let (addr, len) = (start as *mut libc::c_void, end.saturating_sub(start));
+        // SAFETY: the range is a whole mapping of this process; MADV_RANDOM
+        // only changes read-ahead, and MADV_DONTNEED on a clean, private,
+        // file-backed mapping drops pages that are re-read from the file on
+        // the next access, so no memory content changes.
+        unsafe {
+            libc::madvise(addr, len, libc::MADV_RANDOM);
+            libc::madvise(addr, len, libc::MADV_DONTNEED);
+        }
+    }
+}
+
 /// `listen(fd, backlog)` (again, to set the backlog of a bound socket).
 pub fn listen(fd: RawFd, backlog: i32) -> io::Result<()> {
     // SAFETY: listen on an fd number has no memory effects.
