@@ -2,9 +2,9 @@
 //! (spawning, reaping, signals, log files, daemonizing). It owns the file
 //! descriptors; the loop in `supervisord` drives it.
 
+pub mod childlog;
 pub mod daemon;
 pub mod fcgi;
 pub mod logfile;
-pub mod spawn;
-pub mod childlog;
 pub mod mainlog;
+pub mod spawn;
