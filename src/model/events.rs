@@ -204,7 +204,8 @@ impl Event {
         let mut out = format!(
             "ver:3.0 server:{server} serial:{serial} pool:{pool} poolserial:{pool_serial} eventname:{} len:{}\n",
             self.kind.name(),
-            self.payload.len()
+            // The reference counts characters of the (text) payload.
+            String::from_utf8_lossy(&self.payload).chars().count()
         )
         .into_bytes();
         out.extend_from_slice(&self.payload);
@@ -268,6 +269,8 @@ mod tests {
              processname:web groupname:g pid:7 channel:stdout\nhi\n"
         );
         assert_eq!(Event::remote("t", "d").payload, b"type:t\nd");
+        let accented = Event::remote("t", "é€");
+        assert!(String::from_utf8_lossy(&accented.envelope("s", 0, "p", 0)).contains(" len:9\n"));
         assert_eq!(Event::tick(5, 100).payload, b"when:100");
         assert_eq!(Event::group_added("g").payload, b"groupname:g\n");
         let bad = Event::process_communication(WHO, Channel::Stderr, 1, b"\xff");

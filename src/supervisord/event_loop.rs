@@ -352,7 +352,10 @@ impl Daemon {
             let slot = &mut self.slots[proc];
             let before = slot.proc.state();
             let actions = slot.proc.step(input, t, &slot.cfg, self.mood);
-            self.changed |= slot.proc.state() != before;
+            let changed = slot.proc.state() != before;
+            self.changed |= changed;
+            // A listener that became RUNNING may take queued events.
+            self.dispatch_needed |= changed && slot.listener.is_some();
             if let Some(deadline) = slot.proc.deadline(&slot.cfg, self.mood) {
                 self.timers.push(Reverse((deadline, proc)));
             }
