@@ -67,14 +67,14 @@ impl ChannelLog {
         }
     }
 
-    /// Opens the target; an error leaves the channel logging nowhere but
-    /// syslog, and says why (for the main log).
-    pub fn open(
+    /// A channel for this target, opened at the first spawn (as the
+    /// reference creates a process's log files when it first starts it).
+    pub fn new(
         logfile: &LogFile,
         maxbytes: i64,
         backups: i64,
         syslog_name: Option<&str>,
-    ) -> (ChannelLog, Option<String>) {
+    ) -> ChannelLog {
         let mut log = ChannelLog::none();
         log.syslog = syslog_name.map(str::to_string);
         log.maxbytes = u64::try_from(maxbytes).unwrap_or(0);
@@ -82,8 +82,16 @@ impl ChannelLog {
         if let LogFile::Path(p) = logfile {
             log.path = Some(p.clone());
         }
-        let error = log.open_target().err();
-        (log, error)
+        log
+    }
+
+    /// Opens the target if it is not open yet; an error leaves the channel
+    /// logging nowhere but syslog, and says why (for the main log).
+    pub fn ensure_open(&mut self) -> Option<String> {
+        if self.path.is_none() || !matches!(self.target, Target::None) {
+            return None;
+        }
+        self.open_target().err()
     }
 
     fn open_target(&mut self) -> Result<(), String> {
@@ -122,6 +130,9 @@ impl ChannelLog {
             for line in text.trim_end_matches('\n').split('\n') {
                 sys::syslog_info(&format!("{name} {line}"));
             }
+        }
+        if let Some(e) = self.ensure_open() {
+            return (!std::mem::replace(&mut self.failing, true)).then_some(e);
         }
         let result = match &mut self.target {
             Target::None => Ok(()),

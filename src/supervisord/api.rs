@@ -362,8 +362,8 @@ impl Daemon {
             "methodHelp" | "methodSignature" => {
                 api::arity(params, 1, 0)?;
                 let name = string_arg(params, 0)?;
-                let &(_, signature, help) = api::method(name)
-                    .ok_or_else(|| Fault::new(faults::SIGNATURE_UNSUPPORTED, name))?;
+                let &(_, signature, help) =
+                    api::method(name).ok_or_else(|| Fault::bare(faults::SIGNATURE_UNSUPPORTED))?;
                 Ok(done(if method == "methodHelp" {
                     Value::from(help)
                 } else {

@@ -86,7 +86,8 @@ pub(super) struct Output {
 impl Output {
     fn new(cfg: &ChannelConfig, name: &str, strip_ansi: bool) -> (Output, Option<String>) {
         let syslog = cfg.syslog.then_some(name);
-        let (log, error) = ChannelLog::open(&cfg.logfile, cfg.maxbytes, cfg.backups, syslog);
+        let log = ChannelLog::new(&cfg.logfile, cfg.maxbytes, cfg.backups, syslog);
+        let error = None;
         let capture = usize::try_from(cfg.capture_maxbytes)
             .ok()
             .filter(|&n| n > 0)
@@ -411,6 +412,12 @@ impl Daemon {
     }
 
     fn spawn(&mut self, proc: usize) -> Input {
+        let slot = &mut self.slots[proc];
+        for out in [&mut slot.stdout, &mut slot.stderr] {
+            if let Some(e) = out.log.ensure_open() {
+                emit(level::ERRO, &e);
+            }
+        }
         let g = self.slots[proc].group;
         let group_name = self.groups[g].config.name.clone();
         let stdin_fd = match self.fcgi_socket(g) {

@@ -413,6 +413,14 @@ impl Daemon {
                 );
                 return;
             }
+            if request.header("content-length").is_none() {
+                self.queue(
+                    token,
+                    wire::error_response(411, keep_alive, &[]),
+                    keep_alive,
+                );
+                return;
+            }
             self.handle_rpc(token, &request, keep_alive);
         } else if let Some(rest) = path.strip_prefix("/logtail/") {
             let (name, channel) = match rest.split_once('/') {
