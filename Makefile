@@ -7,7 +7,7 @@ VPY     := $(VENV)/bin/python
 DEBUG_BIN   := target/debug/supervisor
 RELEASE_BIN := target/release/supervisor
 
-.PHONY: all build release run install test unit interop e2e venv browser fuzz lint clean bench
+.PHONY: all build release run install test unit interop e2e venv browser fuzz lint clean bench bench-quick
 
 all: build
 
@@ -61,10 +61,21 @@ test: venv browser
 	tests/e2e/run.sh $(abspath $(VPY)) $(abspath $(DEBUG_BIN))
 	SUPERVISOR_BIN=$(abspath $(DEBUG_BIN)) $(VPY) -m pytest -q tests/interop
 
-# Benchmarks against the reference in the same run (SPEC.md section 9);
-# prints a table and rewrites the matching sections of BENCHMARKS.md.
+# Benchmarks against the reference in the same run (SPEC.md section 9): each
+# of tests/bench/*_bench.py prints a table and rewrites its own section of
+# BENCHMARKS.md. `make bench BENCHES="rpc ctl"` runs some of them;
+# `make bench-quick` (BENCH_ARGS=--quick) shortens their windows and repeats.
+BENCHES    ?= daemon logging rpc ctl events
+BENCH_ARGS ?=
 bench: release venv
-	$(VPY) tests/bench/daemon_bench.py --ours $(abspath $(RELEASE_BIN)) --python $(abspath $(VPY))
+	@status=0; for b in $(BENCHES); do \
+	  echo "== tests/bench/$${b}_bench.py"; \
+	  $(VPY) tests/bench/$${b}_bench.py --ours $(abspath $(RELEASE_BIN)) \
+	    --python $(abspath $(VPY)) $(BENCH_ARGS) || status=1; \
+	done; exit $$status
+
+bench-quick:
+	$(MAKE) bench BENCH_ARGS=--quick
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -24,9 +24,7 @@ BENCHMARKS.md at the project root (other sections of that file are kept).
 """
 
 import argparse
-import datetime
 import os
-import platform
 import random
 import re
 import select
@@ -39,6 +37,13 @@ import tempfile
 import time
 import uuid
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as bl  # noqa: E402
+from benchlib import (  # noqa: E402,F401
+    BenchError, children, cpu_seconds, default_tmpdir, fmt_mib, fmt_ms, fstype, loadavg,
+    machine, marked_pids, now, pct, ratio, rss_anon_bytes, rss_bytes, text_table,
+    threads, verdict, wait_until)
+
 MARKER_VAR = "BENCH_MARKER"
 MIB = 1024 * 1024
 PROJECT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -46,39 +51,7 @@ SECTION = "Daemon (issue 3)"
 SLEEP_ARGV = ["/bin/sleep", "100000"]
 
 
-class BenchError(Exception):
-    pass
-
-
-def now():
-    return time.perf_counter()
-
-
 # ---------------------------------------------------------------- /proc
-
-
-def proc_status(pid):
-    """The fields of /proc/PID/status as a dict of strings."""
-    out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            out[key] = value.strip()
-    return out
-
-
-def rss_bytes(pid):
-    return int(proc_status(pid)["VmRSS"].split()[0]) * 1024
-
-
-def rss_anon_bytes(pid):
-    """RssAnon: the daemon's private heap and stack, without the shared
-    library and executable pages that VmRSS also counts."""
-    return int(proc_status(pid)["RssAnon"].split()[0]) * 1024
-
-
-def threads(pid):
-    return int(proc_status(pid)["Threads"])
 
 
 def ctxt_switches(pid):
@@ -95,35 +68,8 @@ def ctxt_switches(pid):
     return total
 
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    """utime + stime of the process (all threads), in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        data = f.read()
-    fields = data[data.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
 def fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def children(pid):
-    """Pids of the children of every thread of `pid` (zombies included)."""
-    out = set()
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except FileNotFoundError:
-        return out
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/children") as f:
-                out.update(int(p) for p in f.read().split())
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return out
 
 
 def main_thread_children(pid):
@@ -131,38 +77,6 @@ def main_thread_children(pid):
     are checked to be single-threaded before this is used)."""
     with open(f"/proc/{pid}/task/{pid}/children", "rb") as f:
         return set(int(p) for p in f.read().split())
-
-
-def marked_pids(marker):
-    """Every live process whose environment carries our marker."""
-    needle = f"{MARKER_VAR}={marker}".encode()
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/environ", "rb") as f:
-                env = f.read()
-        except OSError:
-            continue
-        if needle in env.split(b"\0"):
-            found.append(int(name))
-    return found
-
-
-def wait_until(predicate, timeout, what, interval=0.0005, alive=None):
-    """Polls `predicate` until it returns something true; raises after
-    `timeout` seconds, or at once if `alive()` says the daemon died."""
-    deadline = now() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if alive is not None:
-            alive()
-        if now() > deadline:
-            raise BenchError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
 
 
 # ---------------------------------------------------------------- daemons
@@ -574,99 +488,6 @@ class Bench:
 # ---------------------------------------------------------------- report
 
 
-def fstype(path):
-    """The file system type of the mount holding `path` (from /proc/mounts)."""
-    path = os.path.realpath(path)
-    best, kind = "", "?"
-    try:
-        with open("/proc/mounts") as f:
-            for line in f:
-                parts = line.split()
-                mnt = parts[1].replace("\\040", " ")
-                if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
-                    best, kind = mnt, parts[2]
-    except OSError:
-        pass
-    return kind
-
-
-def default_tmpdir():
-    """/dev/shm when it is a writable tmpfs: creating the 2000 AUTO child
-    logs of 1000 programs on a disk file system costs far more (and varies
-    far more, with the inodes earlier runs freed) than either daemon."""
-    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) and fstype("/dev/shm") == "tmpfs":
-        return "/dev/shm"
-    return None
-
-
-def loadavg():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "?"
-
-
-def machine():
-    model = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {
-        "nproc": len(os.sched_getaffinity(0)),
-        "model": model,
-        "kernel": platform.release(),
-        "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        "python": platform.python_version(),
-        "load_start": loadavg(),
-    }
-
-
-def fmt_ms(seconds):
-    if seconds is None:
-        return "—"
-    ms = seconds * 1000
-    if ms < 10:
-        return f"{ms:.2f} ms"
-    if ms < 100:
-        return f"{ms:.1f} ms"
-    return f"{ms:.0f} ms"
-
-
-def fmt_mib(b):
-    return f"{b / MIB:.2f} MiB" if b < 10 * MIB else f"{b / MIB:.1f} MiB"
-
-
-def ratio(ref, ours):
-    if ours is None or ref is None:
-        return "—"
-    if ours <= 0:
-        return "∞" if ref > 0 else "—"
-    r = ref / ours
-    if r >= 100:
-        return f"{r:.0f}x"
-    return f"{r:.1f}x" if r >= 20 else f"{r:.2f}x"
-
-
-def pct(values, p):
-    v = sorted(values)
-    if not v:
-        return None
-    k = (len(v) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(v) - 1)
-    return v[lo] + (v[hi] - v[lo]) * (k - lo)
-
-
-def verdict(ok):
-    return "yes" if ok else "**NO**"
-
-
 def build_rows(res):
     """(metric, ours, reference, ratio ref/ours, target, met) rows."""
     o, r = res["ours"], res["reference"]
@@ -769,18 +590,6 @@ def linear(marginal_costs):
     return marginal_costs[-1] <= 2 * max(marginal_costs[0], 50e-6)
 
 
-def text_table(rows):
-    head = ("metric", "ours", "reference", "ref/ours", "target / yardstick", "met")
-    all_rows = [head] + [tuple(str(c) for c in r) for r in rows]
-    widths = [max(len(r[i]) for r in all_rows) for i in range(len(head))]
-    lines = []
-    for i, r in enumerate(all_rows):
-        lines.append("  ".join(c.ljust(widths[j]) for j, c in enumerate(r)).rstrip())
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def markdown_section(rows, res):
     m = res["machine"]
     out = [
@@ -818,32 +627,7 @@ def markdown_section(rows, res):
 
 def write_benchmarks(path, section_text):
     """Replaces (or appends) the daemon section, keeping other sections."""
-    header = (
-        "# Benchmarks\n\n"
-        "Produced by `make bench` (`tests/bench/`): every section compares this implementation "
-        "(\"ours\") with the reference Supervisor 4.3.0, measured in the same run on the same "
-        "machine. Targets are those of SPEC.md section 9. Ratios are reference/ours (higher is "
-        "better for us).\n"
-    )
-    try:
-        with open(path) as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = header
-    sections = re.split(r"(?m)^(?=## )", text)
-    title = f"## {SECTION}"
-    replaced = False
-    for i, s in enumerate(sections):
-        if s.startswith(title + "\n"):
-            sections[i] = section_text + "\n"
-            replaced = True
-    if not replaced:
-        if not sections[-1].endswith("\n\n"):
-            sections[-1] = sections[-1].rstrip("\n") + "\n\n"
-        sections.append(section_text + "\n")
-    new = "".join(sections).rstrip("\n") + "\n"
-    with open(path, "w") as f:
-        f.write(new)
+    bl.write_benchmarks(path, SECTION, section_text)
 
 
 # ---------------------------------------------------------------- main
