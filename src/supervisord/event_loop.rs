@@ -163,6 +163,8 @@ pub(super) struct Daemon {
     pub(super) ticks: Option<Ticks>,
     /// Set when a process changed state: waiting RPC replies are re-checked.
     pub(super) changed: bool,
+    /// Reused buffer for reading children's output.
+    scratch: Vec<u8>,
     /// Deadlines (lazy: an entry is live only if it equals the process's).
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
     /// Pipes that hit their read budget and still have data.
@@ -213,6 +215,7 @@ impl Daemon {
             dispatch_needed: false,
             ticks: None,
             changed: false,
+            scratch: Vec::new(),
             timers: BinaryHeap::new(),
             backlog: VecDeque::new(),
             stop_groups: None,
@@ -498,39 +501,66 @@ impl Daemon {
     /// Reads up to `budget` bytes from a pipe into its log. Returns true
     /// when the pipe may still have data (budget used up).
     fn read_pipe(&mut self, proc: usize, channel: Channel, budget: usize) -> bool {
-        let mut buf = [0u8; 64 * 1024];
-        let mut total = 0;
+        // Everything read in this pass is handled as one piece of output
+        // (one write to the log, at most one PROCESS_LOG event), as the
+        // reference handles one read per pass: many tiny reads of a
+        // flooding child must not become many events.
+        let mut data = std::mem::take(&mut self.scratch);
+        data.clear();
+        let (more, eof) = self.fill(proc, channel, budget, &mut data);
+        if !data.is_empty() {
+            self.record_output(proc, channel, &data);
+        }
+        // Keep the buffer for the next read, unless a drain made it large.
+        if data.capacity() <= 256 * 1024 {
+            self.scratch = data;
+        }
+        if eof {
+            self.end_of_output(proc, channel);
+            self.close_pipe(proc, channel);
+        }
+        more
+    }
+
+    /// Reads from a pipe into `data` until it is empty, closed, or `budget`
+    /// bytes were read. Returns (may have more, reached end of file).
+    fn fill(
+        &mut self,
+        proc: usize,
+        channel: Channel,
+        budget: usize,
+        data: &mut Vec<u8>,
+    ) -> (bool, bool) {
+        const CHUNK: usize = 64 * 1024;
+        if self.output(proc, channel).paused {
+            return (false, false);
+        }
+        let Some(pipes) = &self.slots[proc].pipes else {
+            return (false, false);
+        };
+        let fd = match channel {
+            Channel::Stdout => pipes.stdout.as_ref(),
+            Channel::Stderr => pipes.stderr.as_ref(),
+        };
+        let Some((fd, _)) = fd else {
+            return (false, false);
+        };
+        let fd = fd.as_raw_fd();
         loop {
-            if self.output(proc, channel).paused {
-                return false;
-            }
-            let Some(pipes) = &self.slots[proc].pipes else {
-                return false;
-            };
-            let fd = match channel {
-                Channel::Stdout => pipes.stdout.as_ref(),
-                Channel::Stderr => pipes.stderr.as_ref(),
-            };
-            let Some((fd, _)) = fd else { return false };
-            match sys::read_fd(fd.as_raw_fd(), &mut buf) {
-                Ok(0) => {
-                    self.end_of_output(proc, channel);
-                    self.close_pipe(proc, channel);
-                    return false;
-                }
-                Ok(n) => {
-                    self.record_output(proc, channel, &buf[..n]);
-                    total += n;
-                    if total >= budget {
-                        return true;
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
-                Err(_) => {
-                    self.end_of_output(proc, channel);
-                    self.close_pipe(proc, channel);
-                    return false;
-                }
+            let start = data.len();
+            data.resize(start + CHUNK, 0);
+            let result = sys::read_fd(fd, &mut data[start..]);
+            let n = *result.as_ref().unwrap_or(&0);
+            data.truncate(start + n);
+            match result {
+                Ok(0) => return (false, true),
+                // A short read from a pipe means it is empty now; a new
+                // write will wake us (edge-triggered) without another read.
+                Ok(n) if n < CHUNK => return (false, false),
+                Ok(_) if data.len() >= budget => return (true, false),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return (false, false),
+                Err(_) => return (false, true),
             }
         }
     }
