@@ -772,17 +772,27 @@ fn write_value(out: &mut String, value: &Value) {
 /// that it survives the reader's line-end normalisation; characters XML 1.0
 /// cannot carry at all replaced by U+FFFD.
 fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
+    // Copy runs of ordinary characters whole; most text has none to escape.
+    let special = |c: char| {
+        matches!(c, '&' | '<' | '>' | '\r')
+            || (c < ' ' && c != '\t' && c != '\n')
+            || c == '\u{FFFE}'
+            || c == '\u{FFFF}'
+    };
+    let mut rest = text;
+    while let Some(at) = rest.find(special) {
+        out.push_str(&rest[..at]);
+        let c = rest[at..].chars().next().unwrap_or('\u{FFFD}');
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '\r' => out.push_str("&#13;"),
-            '\t' | '\n' => out.push(c),
-            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
+            _ => out.push('\u{FFFD}'),
         }
+        rest = &rest[at + c.len_utf8()..];
     }
+    out.push_str(rest);
 }
 
 #[cfg(test)]

@@ -254,12 +254,13 @@ impl Daemon {
                 let name = string_arg(params, 0)?;
                 let (_, proc) = self.lookup(name)?;
                 let proc = proc.ok_or_else(|| fault(faults::BAD_NAME, name))?;
-                done(self.process_info(proc))
+                done(self.process_info(proc, api::capped_int(super::event_loop::now().wall)))
             }
             "getAllProcessInfo" => {
                 let all = self.all_lexical();
+                let now = api::capped_int(super::event_loop::now().wall);
                 done(Value::Array(
-                    all.into_iter().map(|p| self.process_info(p)).collect(),
+                    all.into_iter().map(|p| self.process_info(p, now)).collect(),
                 ))
             }
             "readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog" => {
@@ -650,10 +651,10 @@ impl Daemon {
         })
     }
 
-    fn process_info(&self, proc: usize) -> Value {
+    /// getProcessInfo's struct; `now` is the wall clock (read once per call).
+    fn process_info(&self, proc: usize, now: i32) -> Value {
         let slot = &self.slots[proc];
         let p = &slot.proc;
-        let now = api::capped_int(super::event_loop::now().wall);
         let start = api::capped_int(p.laststart_wall);
         let stop = api::capped_int(p.laststop_wall);
         let state = p.state();
