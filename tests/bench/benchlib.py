@@ -389,18 +389,24 @@ class Session:
                     p.wait(timeout=5)
                 except (OSError, subprocess.TimeoutExpired):
                     pass
-        deadline = now() + 10
-        left = marked_pids(self.marker)
-        while left and now() < deadline:
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.05)
-            left = marked_pids(self.marker)
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        return left
+        return sweep(self.marker, self.tmp)
+
+
+def sweep(marker, tmp):
+    """SIGKILLs whatever still carries `marker` (for up to 10 s), removes
+    `tmp`, and returns the pids that survived."""
+    deadline = now() + 10
+    left = marked_pids(marker)
+    while left and now() < deadline:
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.05)
+        left = marked_pids(marker)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return left
 
 
 # ---------------------------------------------------------------- machine

@@ -28,7 +28,6 @@ import os
 import random
 import re
 import select
-import shutil
 import signal
 import statistics
 import subprocess
@@ -471,18 +470,7 @@ class Bench:
                 os.waitpid(pid, 0)
             except OSError:
                 pass
-        deadline = now() + 10
-        left = marked_pids(self.marker)
-        while left and now() < deadline:
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.05)
-            left = marked_pids(self.marker)
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        return left
+        return bl.sweep(self.marker, self.tmp)
 
 
 # ---------------------------------------------------------------- report
