@@ -646,6 +646,17 @@ pub fn syslog_info_c(message: &CStr) {
 /// resident. The pages are clean copies of files: nothing is lost, a page
 /// needed again is simply faulted back in.
 pub fn trim_code_pages() {
+    advise_code_pages(true);
+}
+
+/// Stops the kernel from mapping neighbouring pages of executable code
+/// around each fault (MADV_RANDOM), so that a short-lived process (the ctl)
+/// keeps resident only the code it runs; the pages mapped so far stay.
+pub fn no_code_fault_around() {
+    advise_code_pages(false);
+}
+
+fn advise_code_pages(drop_mapped: bool) {
     let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
         return;
     };
@@ -674,7 +685,9 @@ pub fn trim_code_pages() {
         // the next access, so no memory content changes.
         unsafe {
             libc::madvise(addr, len, libc::MADV_RANDOM);
-            libc::madvise(addr, len, libc::MADV_DONTNEED);
+            if drop_mapped {
+                libc::madvise(addr, len, libc::MADV_DONTNEED);
+            }
         }
     }
 }

@@ -313,12 +313,19 @@ fn read_some(conn: &mut Conn, buf: &mut [u8]) -> Result<usize, CallError> {
     }
 }
 
+/// Most body bytes reserved up front from a `Content-Length`.
+const MAX_RESERVE: usize = 16 * 1024 * 1024;
+
 /// Reads a whole reply body.
 fn read_body(conn: &mut Conn, framing: Framing, already: &[u8]) -> Result<Vec<u8>, CallError> {
     let mut decoder = Body::new(framing);
     let mut out = Vec::new();
+    if let Framing::Length(n) = framing {
+        // Announced sizes are trusted only up to a sane bound.
+        out.reserve_exact(n.min(MAX_RESERVE));
+    }
     decoder.feed(already, &mut out)?;
-    let mut chunk = [0u8; 65536];
+    let mut chunk = [0u8; 16384];
     while !decoder.done {
         let n = read_some(conn, &mut chunk)?;
         if n == 0 {

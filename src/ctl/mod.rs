@@ -87,6 +87,7 @@ fn settings_as_typed(
 }
 
 pub fn main(argv0: &str, progname: &str, args: &[String]) -> i32 {
+    crate::sys::trim_code_pages();
     let parsed: Parsed<SupervisorctlArgs> =
         cli::parse(progname, args, cli::SUPERVISORCTL_OPTIONS, true);
     let a = match parsed {

@@ -33,7 +33,11 @@ use std::fmt;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
-use xml::reader::{EventReader, ParserConfig, XmlEvent};
+use std::borrow::Cow;
+
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::Event;
+use quick_xml::reader::Reader;
 
 /// Deepest `<value>` we read: a parameter is depth 1, each array or struct
 /// around a value adds one, so at most `MAX_DEPTH - 1` nested arrays or
@@ -307,7 +311,8 @@ pub fn parse_call(body: &[u8]) -> Result<(String, Vec<Value>), ParseError> {
             "request body larger than {MAX_CALL_BYTES} bytes"
         )));
     }
-    let mut p = Parser::new(body)?;
+    let text = decode(body)?;
+    let mut p = Parser::new(&text);
     p.expect_start("methodCall")?;
     let mut method = None;
     let mut params = None;
@@ -333,7 +338,8 @@ pub fn parse_call(body: &[u8]) -> Result<(String, Vec<Value>), ParseError> {
 
 /// Reads a `<methodResponse>`: its one value, or the fault it carries.
 pub fn parse_response(body: &[u8]) -> Result<Result<Value, Fault>, ParseError> {
-    let mut p = Parser::new(body)?;
+    let text = decode(body)?;
+    let mut p = Parser::new(&text);
     p.expect_start("methodResponse")?;
     let result = match p.next_markup()? {
         Tok::Start(name) if name == "params" => {
@@ -386,79 +392,178 @@ fn is_xml_space(c: char) -> bool {
 
 /// What the grammar below sees of the XML: elements by local name (so
 /// `<ex:nil/>` and `<ex:i8>` of Apache XML-RPC read as `nil` and `i8`), text
-/// with entities, character references and CDATA resolved, and nothing else.
-enum Tok {
-    Start(String),
+/// with entities, character references and CDATA resolved (possibly in
+/// several pieces), and nothing else.
+enum Tok<'a> {
+    Start(Cow<'static, str>),
     End,
-    Text(String),
+    Text(Cow<'a, str>),
     Eof,
 }
 
-struct Parser<'a> {
-    events: EventReader<&'a [u8]>,
+/// The element names of XML-RPC, so that reading one allocates nothing.
+const TAGS: &[&str] = &[
+    "value",
+    "member",
+    "name",
+    "string",
+    "int",
+    "i4",
+    "i8",
+    "boolean",
+    "double",
+    "dateTime.iso8601",
+    "base64",
+    "nil",
+    "array",
+    "data",
+    "struct",
+    "param",
+    "params",
+    "methodCall",
+    "methodName",
+    "methodResponse",
+    "fault",
+];
+
+fn tag_name(local: &str) -> Cow<'static, str> {
+    match TAGS.iter().find(|t| **t == local) {
+        Some(t) => Cow::Borrowed(t),
+        None => Cow::Owned(local.to_owned()),
+    }
 }
 
-/// Whether `<!DOCTYPE` occurs (checked at each `<` only: a window compare
-/// at every byte costs more than the whole parse of a large reply).
-fn contains_doctype(body: &[u8]) -> bool {
-    let mut from = 0;
-    while let Some(p) = body[from..].iter().position(|&b| b == b'<') {
-        let at = from + p;
-        if body[at..].starts_with(b"<!DOCTYPE") {
-            return true;
-        }
-        from = at + 1;
+/// The body as text, in the encodings an XML-RPC peer may declare (those
+/// expat, the reference's parser, reads: UTF-8, ISO-8859-1 and US-ASCII;
+/// UTF-16 is refused with the NUL bytes it carries). Characters XML 1.0
+/// forbids (NUL and the C0 controls but tab, line feed and carriage return)
+/// are refused here, once, for the whole body.
+fn decode(body: &[u8]) -> Result<Cow<'_, str>, ParseError> {
+    let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
+    if body.contains(&0) {
+        return Err(ParseError::new("NUL byte in body"));
     }
-    false
+    if let Some(at) = body
+        .iter()
+        .position(|&b| b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r'))
+    {
+        return Err(ParseError::new(format!(
+            "control character {:#04x} at byte {at}",
+            body[at]
+        )));
+    }
+    match declared_encoding(body)
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("utf-8" | "utf8") => std::str::from_utf8(body)
+            .map(Cow::Borrowed)
+            .map_err(|e| ParseError::new(format!("body is not UTF-8: {e}"))),
+        Some("iso-8859-1" | "iso8859-1" | "latin-1" | "latin1" | "l1") => {
+            Ok(Cow::Owned(body.iter().map(|&b| char::from(b)).collect()))
+        }
+        Some("us-ascii" | "ascii") if body.is_ascii() => {
+            Ok(Cow::Borrowed(std::str::from_utf8(body).unwrap_or_default()))
+        }
+        Some("us-ascii" | "ascii") => Err(ParseError::new("body declared US-ASCII is not")),
+        Some(other) => Err(ParseError::new(format!("unsupported encoding {other:?}"))),
+    }
+}
+
+/// The `encoding` of the XML declaration, if the body starts with one.
+fn declared_encoding(body: &[u8]) -> Option<String> {
+    let decl = body.strip_prefix(b"<?xml")?;
+    let decl = &decl[..decl.windows(2).position(|w| w == b"?>")?];
+    let at = decl.windows(8).position(|w| w == b"encoding")?;
+    let rest = decl[at + 8..].trim_ascii_start().strip_prefix(b"=")?;
+    let rest = rest.trim_ascii_start();
+    let quote = *rest.first()?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let value = &rest[1..];
+    let end = value.iter().position(|&b| b == quote)?;
+    Some(String::from_utf8_lossy(&value[..end]).into_owned())
+}
+
+struct Parser<'a> {
+    reader: Reader<&'a [u8]>,
+}
+
+/// A character XML 1.0 can carry (after references are resolved).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 impl<'a> Parser<'a> {
-    fn new(body: &'a [u8]) -> Result<Parser<'a>, ParseError> {
-        // No NUL byte means no UTF-16 (the only encodings left keep ASCII
-        // markup as ASCII), so this byte search finds any document type
-        // declaration, and with it custom entities (and "billion laughs").
-        // No XML-RPC client sends one.
-        if body.contains(&0) {
-            return Err(ParseError::new("NUL byte in body"));
-        }
-        if contains_doctype(body) {
-            return Err(ParseError::new(
-                "document type declarations are not allowed",
-            ));
-        }
-        let config = ParserConfig::new()
-            .trim_whitespace(false)
-            .whitespace_to_characters(true)
-            .cdata_to_characters(true)
-            .ignore_comments(true)
-            .coalesce_characters(true)
-            .ignore_root_level_whitespace(true)
-            .allow_multiple_root_elements(false)
-            .max_entity_expansion_depth(1)
-            .max_entity_expansion_length(1024);
-        Ok(Parser {
-            events: config.create_reader(body),
-        })
+    fn new(text: &'a str) -> Parser<'a> {
+        let mut reader = Reader::from_str(text);
+        let config = reader.config_mut();
+        config.expand_empty_elements = true;
+        config.check_end_names = true;
+        config.allow_unmatched_ends = false;
+        config.allow_dangling_amp = false;
+        config.check_comments = true;
+        config.trim_text(false);
+        Parser { reader }
     }
 
-    fn next(&mut self) -> Result<Tok, ParseError> {
+    fn malformed(&self, e: impl fmt::Display) -> ParseError {
+        ParseError::new(format!(
+            "malformed XML at byte {}: {e}",
+            self.reader.error_position()
+        ))
+    }
+
+    fn next(&mut self) -> Result<Tok<'a>, ParseError> {
         loop {
-            match self.events.next() {
-                Err(e) => return Err(ParseError::new(format!("malformed XML: {e}"))),
-                Ok(XmlEvent::StartElement { name, .. }) => return Ok(Tok::Start(name.local_name)),
-                Ok(XmlEvent::EndElement { .. }) => return Ok(Tok::End),
-                Ok(XmlEvent::Characters(s) | XmlEvent::Whitespace(s) | XmlEvent::CData(s)) => {
-                    return Ok(Tok::Text(s))
+            let event = self.reader.read_event().map_err(|e| self.malformed(e))?;
+            return Ok(match event {
+                Event::Start(e) => {
+                    // Attributes mean nothing in XML-RPC, but they must be
+                    // well formed.
+                    if let Some(Err(err)) = e.attributes().find(Result::is_err) {
+                        return Err(self.malformed(err));
+                    }
+                    Tok::Start(tag_name(e.local_name().into_inner()))
                 }
-                Ok(XmlEvent::EndDocument) => return Ok(Tok::Eof),
+                Event::End(_) => Tok::End,
+                Event::Text(t) => Tok::Text(t.xml10_content()),
+                Event::CData(t) => Tok::Text(t.xml10_content()),
+                Event::GeneralRef(r) => {
+                    let resolved = r.resolve_char_ref().map_err(|e| self.malformed(e))?;
+                    match resolved {
+                        Some(c) if is_xml_char(c) => Tok::Text(Cow::Owned(c.to_string())),
+                        Some(c) => {
+                            return Err(self.malformed(format!(
+                                "reference to character {:#x}, which XML cannot carry",
+                                u32::from(c)
+                            )))
+                        }
+                        None => match resolve_predefined_entity(&r) {
+                            Some(s) => Tok::Text(Cow::Borrowed(s)),
+                            None => {
+                                return Err(
+                                    self.malformed(format!("unknown entity &{};", r.into_inner()))
+                                )
+                            }
+                        },
+                    }
+                }
+                Event::DocType(_) => {
+                    return Err(ParseError::new(
+                        "document type declarations are not allowed",
+                    ))
+                }
+                Event::Eof => Tok::Eof,
                 // The XML declaration, processing instructions, comments.
-                Ok(_) => continue,
-            }
+                Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => continue,
+            });
         }
     }
 
     /// The next element boundary, skipping whitespace between elements.
-    fn next_markup(&mut self) -> Result<Tok, ParseError> {
+    fn next_markup(&mut self) -> Result<Tok<'a>, ParseError> {
         loop {
             match self.next()? {
                 Tok::Text(t) if t.chars().all(is_xml_space) => continue,
@@ -1212,6 +1317,20 @@ mod tests {
             one("<nil>x</nil>"),
             one("<float>1</float>"),
             one("<bogus/>"),
+            // characters and references XML cannot carry, unknown entities,
+            // bad attributes and comments, encodings we do not read
+            one("<string>a\u{1}b</string>"),
+            one("<string>a&#1;b</string>"),
+            one("<string>a&#0;b</string>"),
+            one("<string>a&#xFFFE;b</string>"),
+            one("<string>&nbsp;</string>"),
+            one("<string>a & b</string>"),
+            one("<string>a &amp b</string>"),
+            one("<string a=>x</string>"),
+            one("<string a='1' a='2'>x</string>"),
+            one("<string><!-- a -- b -->x</string>"),
+            format!("<?xml version='1.0' encoding='koi8-r'?>{}", one("<string>x</string>")),
+            format!("<?xml version='1.0' encoding='us-ascii'?>{}", one("<string>é</string>")),
             // bad compounds
             one("<array/>"),
             one("<array><value>1</value></array>"),
