@@ -58,7 +58,7 @@ pub fn python_str(v: &Value) -> String {
         Value::Nil => "None".into(),
         Value::DateTime(s) => s.clone(),
         Value::Base64(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::Array(_) | Value::Struct(_) => format!("{v:?}"),
+        Value::Array(_) | Value::Struct(_) | Value::Xml(_) => format!("{v:?}"),
     }
 }
 
@@ -72,7 +72,7 @@ pub fn python_truth(v: &Value) -> bool {
         Value::Nil => false,
         Value::Array(a) => !a.is_empty(),
         Value::Struct(s) => !s.is_empty(),
-        Value::DateTime(_) | Value::Base64(_) => true,
+        Value::DateTime(_) | Value::Base64(_) | Value::Xml(_) => true,
     }
 }
 

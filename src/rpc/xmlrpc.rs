@@ -67,6 +67,10 @@ pub enum Value {
     Struct(Vec<(String, Value)>),
     /// `<nil/>`, Python's `None` with `allow_none=True`.
     Nil,
+    /// A value already written as XML by an [`XmlOut`]: the daemon's large
+    /// replies, written straight from its tables. Written verbatim; never
+    /// the result of reading.
+    Xml(String),
 }
 
 impl Value {
@@ -124,21 +128,6 @@ impl Value {
             .rev()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v)
-    }
-
-    /// The XML-RPC type name, as in `system.methodSignature`.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Value::Int(_) => "int",
-            Value::Bool(_) => "boolean",
-            Value::String(_) => "string",
-            Value::Double(_) => "double",
-            Value::DateTime(_) => "dateTime.iso8601",
-            Value::Base64(_) => "base64",
-            Value::Array(_) => "array",
-            Value::Struct(_) => "struct",
-            Value::Nil => "nil",
-        }
     }
 }
 
@@ -816,11 +805,7 @@ pub fn write_call(method: &str, params: &[Value]) -> Vec<u8> {
 /// One `<value>`, laid out as Python's `xmlrpc.client.Marshaller` does.
 fn write_value(out: &mut String, value: &Value) {
     match value {
-        Value::Int(i) => {
-            out.push_str("<value><int>");
-            out.push_str(&i.to_string());
-            out.push_str("</int></value>\n");
-        }
+        Value::Int(i) => write_int(out, *i),
         Value::Bool(b) => {
             out.push_str(if *b {
                 "<value><boolean>1</boolean></value>\n"
@@ -828,11 +813,7 @@ fn write_value(out: &mut String, value: &Value) {
                 "<value><boolean>0</boolean></value>\n"
             });
         }
-        Value::String(s) => {
-            out.push_str("<value><string>");
-            escape_into(out, s);
-            out.push_str("</string></value>\n");
-        }
+        Value::String(s) => write_string(out, s),
         Value::Double(d) => {
             // Debug is the shortest text that reads back as the same
             // number, with an exponent when that is shorter (`1e100`).
@@ -851,53 +832,162 @@ fn write_value(out: &mut String, value: &Value) {
             out.push_str("\n</base64></value>\n");
         }
         Value::Array(items) => {
-            out.push_str("<value><array><data>\n");
+            out.push_str(ARRAY_START);
             for item in items {
                 write_value(out, item);
             }
-            out.push_str("</data></array></value>\n");
+            out.push_str(ARRAY_END);
         }
         Value::Struct(members) => {
-            out.push_str("<value><struct>\n");
+            out.push_str(STRUCT_START);
             for (name, member) in members {
-                out.push_str("<member>\n<name>");
-                escape_into(out, name);
-                out.push_str("</name>\n");
+                write_member_name(out, name);
                 write_value(out, member);
-                out.push_str("</member>\n");
+                out.push_str(MEMBER_END);
             }
-            out.push_str("</struct></value>\n");
+            out.push_str(STRUCT_END);
         }
         // Python writes no newline after this one.
         Value::Nil => out.push_str("<value><nil/></value>"),
+        Value::Xml(xml) => out.push_str(xml),
+    }
+}
+
+const ARRAY_START: &str = "<value><array><data>\n";
+const ARRAY_END: &str = "</data></array></value>\n";
+const STRUCT_START: &str = "<value><struct>\n";
+const STRUCT_END: &str = "</struct></value>\n";
+const MEMBER_END: &str = "</member>\n";
+
+fn write_int(out: &mut String, i: i32) {
+    out.push_str("<value><int>");
+    out.push_str(itoa::Buffer::new().format(i));
+    out.push_str("</int></value>\n");
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push_str("<value><string>");
+    escape_into(out, s);
+    out.push_str("</string></value>\n");
+}
+
+fn write_member_name(out: &mut String, name: &str) {
+    out.push_str("<member>\n<name>");
+    escape_into(out, name);
+    out.push_str("</name>\n");
+}
+
+/// Writes arrays and structs of ints and strings straight into XML, for
+/// replies too large to build as a [`Value`] tree first
+/// (`getAllProcessInfo`); the text is exactly what writing the same
+/// [`Value`] gives.
+pub struct XmlOut(String);
+
+impl XmlOut {
+    pub fn with_capacity(bytes: usize) -> XmlOut {
+        XmlOut(String::with_capacity(bytes))
+    }
+
+    pub fn begin_array(&mut self) {
+        self.0.push_str(ARRAY_START);
+    }
+
+    pub fn end_array(&mut self) {
+        self.0.push_str(ARRAY_END);
+    }
+
+    pub fn begin_struct(&mut self) {
+        self.0.push_str(STRUCT_START);
+    }
+
+    pub fn end_struct(&mut self) {
+        self.0.push_str(STRUCT_END);
+    }
+
+    /// A member's name: the caller's constant, which needs no escaping.
+    fn member_name(&mut self, name: &'static str) {
+        debug_assert!(!name.bytes().any(may_escape));
+        self.0.push_str("<member>\n<name>");
+        self.0.push_str(name);
+        self.0.push_str("</name>\n");
+    }
+
+    /// A struct member holding a string.
+    pub fn member_str(&mut self, name: &'static str, value: &str) {
+        self.member_name(name);
+        write_string(&mut self.0, value);
+        self.0.push_str(MEMBER_END);
+    }
+
+    /// A struct member holding an int.
+    pub fn member_int(&mut self, name: &'static str, value: i32) {
+        self.member_name(name);
+        write_int(&mut self.0, value);
+        self.0.push_str(MEMBER_END);
+    }
+
+    pub fn into_value(self) -> Value {
+        Value::Xml(self.0)
     }
 }
 
 /// Character data: `&`, `<`, `>` escaped as Python does; `\r` as `&#13;` so
 /// that it survives the reader's line-end normalisation; characters XML 1.0
 /// cannot carry at all replaced by U+FFFD.
-fn escape_into(out: &mut String, text: &str) {
-    // Copy runs of ordinary characters whole; most text has none to escape.
-    let special = |c: char| {
-        matches!(c, '&' | '<' | '>' | '\r')
-            || (c < ' ' && c != '\t' && c != '\n')
-            || c == '\u{FFFE}'
-            || c == '\u{FFFF}'
-    };
-    let mut rest = text;
-    while let Some(at) = rest.find(special) {
-        out.push_str(&rest[..at]);
-        let c = rest[at..].chars().next().unwrap_or('\u{FFFD}');
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            _ => out.push('\u{FFFD}'),
-        }
-        rest = &rest[at + c.len_utf8()..];
+/// The bytes that may start something `escape_into` replaces.
+static MAY_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b != b'\t' as usize && b != b'\n' as usize;
+        b += 1;
     }
-    out.push_str(rest);
+    table[b'&' as usize] = true;
+    table[b'<' as usize] = true;
+    table[b'>' as usize] = true;
+    table[0xef] = true;
+    table
+};
+
+fn may_escape(b: u8) -> bool {
+    MAY_ESCAPE[usize::from(b)]
+}
+
+fn escape_into(out: &mut String, text: &str) {
+    // Copy runs of ordinary bytes whole; most text has none to escape. Only
+    // ASCII bytes and the lead byte 0xEF (of U+FFFE and U+FFFF) can start
+    // something to replace, so the scan never splits a character.
+    let bytes = text.as_bytes();
+    // Most text has nothing to escape.
+    if !bytes.iter().any(|&b| may_escape(b)) {
+        out.push_str(text);
+        return;
+    }
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let (replacement, width) = match bytes[i] {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'\r' => ("&#13;", 1),
+            b'\t' | b'\n' => {
+                i += 1;
+                continue;
+            }
+            0..=0x1f => ("\u{FFFD}", 1),
+            0xef if matches!(bytes.get(i + 1..i + 3), Some([0xbf, 0xbe | 0xbf])) => ("\u{FFFD}", 3),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(&text[copied..i]);
+        out.push_str(replacement);
+        i += width;
+        copied = i;
+    }
+    out.push_str(&text[copied..]);
 }
 
 #[cfg(test)]
@@ -1240,6 +1330,43 @@ mod tests {
     }
 
     #[test]
+    fn xml_out_writes_what_values_write() {
+        let text = "a & <b> c\r\u{1}\u{FFFE}\u{FFFF}\u{FEFF}é☃";
+        let mut out = XmlOut::with_capacity(0);
+        out.begin_array();
+        for pid in [0, -5, i32::MAX] {
+            out.begin_struct();
+            out.member_str("name", text);
+            out.member_str("empty", "");
+            out.member_int("pid", pid);
+            out.end_struct();
+        }
+        out.end_array();
+        let tree = Value::Array(
+            [0, -5, i32::MAX]
+                .into_iter()
+                .map(|pid| {
+                    Value::structure([
+                        ("name", s(text)),
+                        ("empty", s("")),
+                        ("pid", Value::Int(pid)),
+                    ])
+                })
+                .collect(),
+        );
+        let written = write_response(&out.into_value());
+        assert_eq!(written, write_response(&tree));
+        let Ok(Ok(read)) = parse_response(&written) else {
+            panic!("{}", String::from_utf8_lossy(&written));
+        };
+        let shown = "a & <b> c\r\u{FFFD}\u{FFFD}\u{FFFD}\u{FEFF}é☃";
+        assert_eq!(
+            read.as_array().and_then(|a| a[1].get("name")),
+            Some(&s(shown))
+        );
+    }
+
+    #[test]
     fn latin1_declared_body_is_decoded() {
         let body = b"<?xml version='1.0' encoding='iso-8859-1'?><methodCall><methodName>a.b</methodName><params><param><value>\xe9</value></param></params></methodCall>";
         assert_eq!(parse_call(body), Ok(("a.b".to_owned(), vec![s("é")])));
@@ -1502,24 +1629,6 @@ mod tests {
         assert_eq!(
             Value::from(vec![("k".to_owned(), Value::Nil)]),
             Value::structure([("k", Value::Nil)])
-        );
-        let names: Vec<&str> = every_type().iter().map(Value::type_name).collect();
-        assert_eq!(
-            names,
-            [
-                "string",
-                "string",
-                "int",
-                "int",
-                "int",
-                "double",
-                "boolean",
-                "nil",
-                "base64",
-                "dateTime.iso8601",
-                "array",
-                "struct"
-            ]
         );
     }
 }

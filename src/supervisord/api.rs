@@ -12,7 +12,7 @@ use crate::model::process::Input;
 use crate::rpc::api::{
     self, bool_arg, int_arg, make_namespec, split_namespec, status_struct, string_arg,
 };
-use crate::rpc::xmlrpc::{faults, Fault, Value};
+use crate::rpc::xmlrpc::{faults, Fault, Value, XmlOut};
 use crate::runtime::logfile::{self, ReadError};
 use crate::runtime::spawn;
 use crate::states::{level, ProcessState, SupervisorState};
@@ -41,6 +41,17 @@ pub(super) enum Deferred {
         results: Vec<Value>,
     },
 }
+
+/// A log file's path as getProcessInfo shows it ("" when there is none).
+fn shown_logfile(l: &LogFile) -> &str {
+    match l {
+        LogFile::Path(p) => p,
+        LogFile::None | LogFile::Auto | LogFile::Syslog => "",
+    }
+}
+
+/// About the size of one process's getProcessInfo struct in XML.
+const PROCESS_INFO_BYTES: usize = 1400;
 
 fn fault(code: i32, detail: impl std::fmt::Display) -> Fault {
     Fault::new(code, detail)
@@ -254,14 +265,21 @@ impl Daemon {
                 let name = string_arg(params, 0)?;
                 let (_, proc) = self.lookup(name)?;
                 let proc = proc.ok_or_else(|| fault(faults::BAD_NAME, name))?;
-                done(self.process_info(proc, api::capped_int(super::event_loop::now().wall)))
+                let now = api::capped_int(super::event_loop::now().wall);
+                let mut out = XmlOut::with_capacity(PROCESS_INFO_BYTES);
+                self.write_process_info(&mut out, proc, now);
+                done(out.into_value())
             }
             "getAllProcessInfo" => {
                 let all = self.all_lexical();
                 let now = api::capped_int(super::event_loop::now().wall);
-                done(Value::Array(
-                    all.into_iter().map(|p| self.process_info(p, now)).collect(),
-                ))
+                let mut out = XmlOut::with_capacity(PROCESS_INFO_BYTES * all.len() + 64);
+                out.begin_array();
+                for p in all {
+                    self.write_process_info(&mut out, p, now);
+                }
+                out.end_array();
+                done(out.into_value())
             }
             "readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog" => {
                 let channel = if short == "readProcessStderrLog" {
@@ -651,44 +669,34 @@ impl Daemon {
         })
     }
 
-    /// getProcessInfo's struct; `now` is the wall clock (read once per call).
-    fn process_info(&self, proc: usize, now: i32) -> Value {
+    /// getProcessInfo's struct, written straight as XML (a reply of every
+    /// process is large: no tree of values first); `now` is the wall clock,
+    /// read once per call.
+    fn write_process_info(&self, out: &mut XmlOut, proc: usize, now: i32) {
         let slot = &self.slots[proc];
         let p = &slot.proc;
         let start = api::capped_int(p.laststart_wall);
         let stop = api::capped_int(p.laststop_wall);
         let state = p.state();
-        let spawnerr = p.spawnerr.clone().unwrap_or_default();
-        let logfile = |l: &LogFile| match l {
-            LogFile::Path(p) => p.clone(),
-            LogFile::None | LogFile::Auto | LogFile::Syslog => String::new(),
-        };
-        let description = api::describe(state, p.pid, start, stop, now, &spawnerr, &slot.cfg.name);
-        Value::structure([
-            ("name", Value::from(slot.cfg.name.as_str())),
-            (
-                "group",
-                Value::from(self.groups[slot.group].config.name.as_str()),
-            ),
-            ("start", Value::Int(start)),
-            ("stop", Value::Int(stop)),
-            ("now", Value::Int(now)),
-            ("state", Value::Int(state.code())),
-            ("statename", Value::from(state.name())),
-            ("spawnerr", Value::from(spawnerr)),
-            ("exitstatus", Value::Int(p.exitstatus.unwrap_or(0))),
-            ("logfile", Value::from(logfile(&slot.cfg.stdout.logfile))),
-            (
-                "stdout_logfile",
-                Value::from(logfile(&slot.cfg.stdout.logfile)),
-            ),
-            (
-                "stderr_logfile",
-                Value::from(logfile(&slot.cfg.stderr.logfile)),
-            ),
-            ("pid", Value::Int(p.pid)),
-            ("description", Value::from(description)),
-        ])
+        let spawnerr = p.spawnerr.as_deref().unwrap_or("");
+        let stdout_logfile = shown_logfile(&slot.cfg.stdout.logfile);
+        let description = api::describe(state, p.pid, start, stop, now, spawnerr, &slot.cfg.name);
+        out.begin_struct();
+        out.member_str("name", &slot.cfg.name);
+        out.member_str("group", &self.groups[slot.group].config.name);
+        out.member_int("start", start);
+        out.member_int("stop", stop);
+        out.member_int("now", now);
+        out.member_int("state", state.code());
+        out.member_str("statename", state.name());
+        out.member_str("spawnerr", spawnerr);
+        out.member_int("exitstatus", p.exitstatus.unwrap_or(0));
+        out.member_str("logfile", stdout_logfile);
+        out.member_str("stdout_logfile", stdout_logfile);
+        out.member_str("stderr_logfile", shown_logfile(&slot.cfg.stderr.logfile));
+        out.member_int("pid", p.pid);
+        out.member_str("description", &description);
+        out.end_struct();
     }
 
     fn all_config_info(&self) -> Value {

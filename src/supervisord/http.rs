@@ -379,7 +379,11 @@ impl Daemon {
 
     fn queue(&mut self, token: Token, bytes: Vec<u8>, keep_alive: bool) {
         if let Some(conn) = self.conns.get_mut(&token) {
-            conn.outbuf.extend(bytes);
+            if conn.outbuf.is_empty() {
+                conn.outbuf = bytes;
+            } else {
+                conn.outbuf.extend(bytes);
+            }
             if !keep_alive {
                 conn.state = ConnState::Closing;
             }
