@@ -240,9 +240,46 @@ pub(super) struct Conn {
     /// Index of the listener it came from (for its credentials).
     server: usize,
     inbuf: Vec<u8>,
-    outbuf: Vec<u8>,
+    outbuf: OutBuf,
     state: ConnState,
     deadline: Instant,
+}
+
+/// Bytes queued for a connection, written from the front. What is written
+/// is skipped, not moved: a large reply going out in many partial writes
+/// is never shifted down (that would cost the square of its size).
+#[derive(Default)]
+struct OutBuf {
+    bytes: Vec<u8>,
+    written: usize,
+}
+
+impl OutBuf {
+    fn is_empty(&self) -> bool {
+        self.written == self.bytes.len()
+    }
+
+    fn pending(&self) -> &[u8] {
+        &self.bytes[self.written..]
+    }
+
+    fn push(&mut self, bytes: Vec<u8>) {
+        if self.is_empty() {
+            // Moved, not copied: the common case of one reply at a time.
+            self.bytes = bytes;
+            self.written = 0;
+        } else {
+            self.bytes.extend_from_slice(&bytes);
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.written = (self.written + n).min(self.bytes.len());
+        if self.is_empty() {
+            self.bytes.clear();
+            self.written = 0;
+        }
+    }
 }
 
 impl Daemon {
@@ -284,7 +321,7 @@ impl Daemon {
                     stream,
                     server: li,
                     inbuf: Vec::new(),
-                    outbuf: Vec::new(),
+                    outbuf: OutBuf::default(),
                     state: ConnState::Reading,
                     deadline: Instant::now() + IDLE,
                 },
@@ -368,7 +405,7 @@ impl Daemon {
                     if let HttpError::BadRequest(why) = &e {
                         emit(level::DEBG, &format!("bad HTTP request: {why}"));
                     }
-                    conn.outbuf.extend(wire::error_response(status, false, &[]));
+                    conn.outbuf.push(wire::error_response(status, false, &[]));
                     conn.inbuf.clear();
                     conn.state = ConnState::Closing;
                     return;
@@ -379,11 +416,7 @@ impl Daemon {
 
     fn queue(&mut self, token: Token, bytes: Vec<u8>, keep_alive: bool) {
         if let Some(conn) = self.conns.get_mut(&token) {
-            if conn.outbuf.is_empty() {
-                conn.outbuf = bytes;
-            } else {
-                conn.outbuf.extend(bytes);
-            }
+            conn.outbuf.push(bytes);
             if !keep_alive {
                 conn.state = ConnState::Closing;
             }
@@ -546,7 +579,7 @@ impl Daemon {
             let data = tail.more();
             if !data.is_empty() {
                 let chunk = wire::stream_chunk(*minor, &data);
-                conn.outbuf.extend(chunk);
+                conn.outbuf.push(chunk);
             }
         }
     }
@@ -655,13 +688,13 @@ impl Daemon {
             return;
         };
         while !conn.outbuf.is_empty() {
-            match conn.stream.write(&conn.outbuf) {
+            match conn.stream.write(conn.outbuf.pending()) {
                 Ok(0) => {
                     self.close_conn(token);
                     return;
                 }
                 Ok(n) => {
-                    conn.outbuf.drain(..n);
+                    conn.outbuf.consume(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

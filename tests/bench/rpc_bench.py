@@ -271,6 +271,95 @@ def run(session, res):
                 d.stop()
             finally:
                 d.close()
+    res["stop_all"], res["storm"] = {}, {}
+    for kind in bl.KINDS:
+        print(f"[{kind}] stopAllProcesses and a crash storm, {SIZES[0]} programs ...", flush=True)
+        run_stop_all(session, res, kind, SIZES[0])
+        run_storm(session, res, kind, SIZES[0])
+
+
+def storm_programs(n):
+    # Each program runs briefly and dies with an unexpected status, to be
+    # restarted at once: a steady storm of about n / 0.2 crashes a second.
+    return f"""\
+[program:crash]
+command=/bin/sh -c "sleep 0.2; exit 3"
+process_name=%(program_name)s_%(process_num)04d
+numprocs={n}
+startsecs=0
+autorestart=true
+"""
+
+
+def timed_calls(url, method, window):
+    """Calls `method` over one keep-alive connection for `window` seconds;
+    returns the latencies."""
+    client = RawClient(url)
+    req = request_bytes(method)
+    lat = []
+    try:
+        deadline = time.monotonic() + window
+        while time.monotonic() < deadline:
+            t0 = time.perf_counter()
+            client.call(req)
+            lat.append(time.perf_counter() - t0)
+    finally:
+        client.close()
+    return lat
+
+
+def run_stop_all(session, res, kind, n):
+    """stopAllProcesses(wait=True) on n programs that exit on SIGTERM: the
+    time until the reply, best and median of a few rounds."""
+    rounds = 3 if session.quick else 5
+    d = session.daemon(kind, f"stopall-{n}", programs(n), nprocs=n)
+    times = []
+    try:
+        rpc = d.rpc()
+        try:
+            for _ in range(rounds):
+                d.wait_states({"RUNNING"}, n, timeout=60 + n * 0.05, rpc=rpc)
+                t0 = time.perf_counter()
+                result = rpc.supervisor.stopAllProcesses(True)
+                times.append(time.perf_counter() - t0)
+                if len(result) != n:
+                    raise bl.BenchError(f"{kind}: stopAllProcesses answered {len(result)} results")
+                rpc.supervisor.startAllProcesses(True)
+        finally:
+            rpc("close")()
+        d.stop()
+    finally:
+        d.close()
+    res["stop_all"][kind] = {"best": min(times), "median": bl.pct(times, 50), "n": len(times)}
+    print(f"    stopAllProcesses({n}): best {bl.fmt_ms(min(times))}, "
+          f"median {bl.fmt_ms(bl.pct(times, 50))}", flush=True)
+
+
+def run_storm(session, res, kind, n):
+    """getState and getAllProcessInfo latency while n programs crash and
+    are restarted continuously."""
+    window = 1.5 if session.quick else 3.0
+    d = session.daemon(kind, f"storm-{n}", storm_programs(n), nprocs=n)
+    cell = res["storm"][kind] = {}
+    try:
+        # Warm up: every program has been through a few restarts.
+        time.sleep(1.0)
+        for method in ("supervisor.getState", "supervisor.getAllProcessInfo"):
+            before = sum("exited: " in line for line in d.log_lines())
+            t0 = time.monotonic()
+            lat = timed_calls(d.unix_url, method, window)
+            elapsed = time.monotonic() - t0
+            crashes = sum("exited: " in line for line in d.log_lines()) - before
+            d.check_alive()
+            short = method.split(".")[1]
+            cell[short] = {"p50": bl.pct(lat, 50), "p99": bl.pct(lat, 99), "max": max(lat),
+                           "n": len(lat), "crashes": crashes / elapsed}
+            print(f"    storm {short:18}: p50 {bl.fmt_us(bl.pct(lat, 50))}, "
+                  f"p99 {bl.fmt_us(bl.pct(lat, 99))}, max {bl.fmt_us(max(lat))}, "
+                  f"{crashes / elapsed:,.0f} crashes/s", flush=True)
+        d.stop()
+    finally:
+        d.close()
 
 
 # ---------------------------------------------------------------- report
@@ -340,6 +429,28 @@ def build_rows(res):
                      f"{bl.fmt_us(oa)} / {bl.fmt_us(ob)}", f"{bl.fmt_us(ra)} / {bl.fmt_us(rb)}",
                      bl.ratio(rb, ob), "linear (per-process cost grows ≤ 2x)",
                      bl.verdict(ob <= 2 * oa)))
+    if res.get("stop_all"):
+        o, r = res["stop_all"]["ours"], res["stop_all"]["reference"]
+        rows.append((f"stopAllProcesses(wait) of {small} RUNNING, until the reply: best / median",
+                     f"{bl.fmt_ms(o['best'])} / {bl.fmt_ms(o['median'])}",
+                     f"{bl.fmt_ms(r['best'])} / {bl.fmt_ms(r['median'])}",
+                     bl.ratio(r["median"], o["median"]), "≤ 20 ms",
+                     bl.verdict(o["median"] <= 20e-3)))
+    if res.get("storm"):
+        o, r = res["storm"]["ours"], res["storm"]["reference"]
+        rows.append((f"crash storm of {small} programs: crashes/s handled",
+                     bl.fmt_num(o["getState"]["crashes"], "/s"),
+                     bl.fmt_num(r["getState"]["crashes"], "/s"),
+                     bl.ratio(o["getState"]["crashes"], r["getState"]["crashes"]), "", ""))
+        for method, limit in (("getState", 10e-3), ("getAllProcessInfo", 50e-3)):
+            om, rm = o[method], r[method]
+            rows.append((f"crash storm: {method} latency p50 / p99 / max, unix",
+                         f"{bl.fmt_us(om['p50'])} / {bl.fmt_us(om['p99'])} / "
+                         f"{bl.fmt_us(om['max'])}",
+                         f"{bl.fmt_us(rm['p50'])} / {bl.fmt_us(rm['p99'])} / "
+                         f"{bl.fmt_us(rm['max'])}",
+                         bl.ratio(rm["p99"], om["p99"]), f"p99 ≤ {bl.fmt_ms(limit)}",
+                         bl.verdict(om["p99"] <= limit)))
     return rows
 
 
@@ -357,7 +468,13 @@ def intro(res):
         "1 client is bounded by round trips (and by the client's own CPU), with 8 clients by the "
         "single-threaded daemon or by the machine's CPUs; \"daemon CPU per call\" is the daemon's "
         "schedstat CPU time over the window divided by the calls answered, the figure least "
-        "disturbed by other load. The linearity row takes the getState cost off first. The ratio "
+        "disturbed by other load. The linearity row takes the getState cost off first. "
+        "stopAllProcesses: XML-RPC over the unix socket with `wait=True` on N `/bin/sleep` that "
+        "exit on SIGTERM, timed until the reply, then all started again for the next round. "
+        "Crash storm: N programs `sh -c \"sleep 0.2; exit 3\"` with `startsecs=0` and "
+        "`autorestart=true`, each restarted as soon as it dies, one client calling over one "
+        "keep-alive connection for the window; crashes/s counts the `exited:` lines of the "
+        "main log meanwhile. The ratio "
         "column is the advantage of ours: ours/reference for throughput, reference/ours for "
         "latency and CPU."
     )
