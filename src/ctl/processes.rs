@@ -54,8 +54,10 @@ pub fn status(ctl: &mut Ctl, arg: &str) -> Outcome {
     } else {
         select(ctl, &all, &names)
     };
-    for line in status_lines(&matching) {
-        ctl.say(&line);
+    // One write for the whole table, not one per process.
+    let lines = status_lines(&matching);
+    if !lines.is_empty() {
+        ctl.say(&lines.join("\n"));
     }
     if matching.iter().any(|i| STOPPED_STATES.contains(&i.state)) {
         ctl.exit_status = exit::STATUS_NOT_RUNNING;
