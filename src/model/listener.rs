@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use crate::model::events::Event;
+use crate::model::events::{Event, Kind};
 use crate::states::level;
 
 /// A listener's protocol state (the reference's numbers).
@@ -207,7 +207,12 @@ impl Pool {
     }
 
     pub fn wants(&self, event: &Event) -> bool {
-        self.subscriptions.iter().any(|s| event.kind.matches(s))
+        self.wants_kind(event.kind)
+    }
+
+    /// Whether it subscribes to events of this type.
+    pub fn wants_kind(&self, kind: Kind) -> bool {
+        self.subscriptions.iter().any(|s| kind.matches(s))
     }
 
     /// Queues a new event; when full, the oldest is dropped with the

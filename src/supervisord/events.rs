@@ -344,12 +344,13 @@ impl Daemon {
         self.dispatch_needed = true;
     }
 
-    /// Whether any pool subscribes to a TICK event.
+    /// Whether any pool subscribes to a TICK event (asked every loop
+    /// pass: no event is built for it).
     fn wants_ticks(&self) -> bool {
         self.groups.iter().filter_map(|g| g.pool.as_ref()).any(|p| {
             TICK_PERIODS
                 .iter()
-                .any(|&period| p.wants(&Event::tick(period, 0)))
+                .any(|&period| p.wants_kind(Kind::Tick(period)))
         })
     }
 
