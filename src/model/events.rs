@@ -128,16 +128,22 @@ impl Event {
 
     /// PROCESS_LOG_*: `processname:x groupname:g pid:N channel:c` then the data.
     pub fn process_log(who: Who<'_>, channel: Channel, pid: i32, data: &[u8]) -> Event {
-        let s = format!(
-            "processname:{} groupname:{} pid:{pid} channel:{}\n{}",
-            who.process,
-            who.group,
-            channel.name(),
-            data_text(data)
-        );
+        // Built by hand, not with format!: this is the hot path of a chatty
+        // child, one event per read of its pipe.
+        let mut payload = Vec::with_capacity(64 + who.process.len() + who.group.len() + data.len());
+        payload.extend_from_slice(b"processname:");
+        payload.extend_from_slice(who.process.as_bytes());
+        payload.extend_from_slice(b" groupname:");
+        payload.extend_from_slice(who.group.as_bytes());
+        payload.extend_from_slice(b" pid:");
+        push_decimal(&mut payload, i64::from(pid));
+        payload.extend_from_slice(b" channel:");
+        payload.extend_from_slice(channel.name().as_bytes());
+        payload.push(b'\n');
+        push_data_text(&mut payload, data);
         Event {
             kind: Kind::ProcessLog(channel),
-            payload: s.into_bytes(),
+            payload,
         }
     }
 
@@ -201,15 +207,71 @@ impl Event {
 
     /// The header and payload a listener reads.
     pub fn envelope(&self, server: &str, serial: u64, pool: &str, pool_serial: u64) -> Vec<u8> {
-        let mut out = format!(
-            "ver:3.0 server:{server} serial:{serial} pool:{pool} poolserial:{pool_serial} eventname:{} len:{}\n",
-            self.kind.name(),
-            // The reference counts characters of the (text) payload.
-            String::from_utf8_lossy(&self.payload).chars().count()
-        )
-        .into_bytes();
-        out.extend_from_slice(&self.payload);
+        let mut out = Vec::new();
+        self.write_envelope(&mut out, server, serial, pool, pool_serial);
         out
+    }
+
+    /// Appends the envelope to `out` (no allocation once `out` is large
+    /// enough).
+    pub fn write_envelope(
+        &self,
+        out: &mut Vec<u8>,
+        server: &str,
+        serial: u64,
+        pool: &str,
+        pool_serial: u64,
+    ) {
+        // The reference counts characters of the (text) payload.
+        let chars = if self.payload.is_ascii() {
+            self.payload.len()
+        } else {
+            String::from_utf8_lossy(&self.payload).chars().count()
+        };
+        out.reserve(120 + server.len() + pool.len() + self.payload.len());
+        out.extend_from_slice(b"ver:3.0 server:");
+        out.extend_from_slice(server.as_bytes());
+        out.extend_from_slice(b" serial:");
+        push_decimal(out, serial as i64);
+        out.extend_from_slice(b" pool:");
+        out.extend_from_slice(pool.as_bytes());
+        out.extend_from_slice(b" poolserial:");
+        push_decimal(out, pool_serial as i64);
+        out.extend_from_slice(b" eventname:");
+        out.extend_from_slice(self.kind.name().as_bytes());
+        out.extend_from_slice(b" len:");
+        push_decimal(out, chars as i64);
+        out.push(b'\n');
+        out.extend_from_slice(&self.payload);
+    }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut Vec<u8>, n: i64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// Appends output bytes as [`data_text`] renders them, without a copy when
+/// they are UTF-8.
+fn push_data_text(out: &mut Vec<u8>, data: &[u8]) {
+    if std::str::from_utf8(data).is_ok() {
+        out.extend_from_slice(data);
+    } else {
+        out.extend_from_slice(data_text(data).as_bytes());
     }
 }
 
@@ -278,6 +340,32 @@ mod tests {
             bad.payload,
             b"processname:web groupname:g pid:1\nUndecodable: b'\\xff'"
         );
+    }
+
+    #[test]
+    fn hand_built_payloads_match_format() {
+        for (pid, data) in [
+            (0, &b""[..]),
+            (-1, b"x"),
+            (i32::MAX, b"\xff\n"),
+            (1234567, "é\n".as_bytes()),
+        ] {
+            let e = Event::process_log(WHO, Channel::Stderr, pid, data);
+            let want = format!(
+                "processname:web groupname:g pid:{pid} channel:stderr\n{}",
+                data_text(data)
+            );
+            assert_eq!(e.payload, want.as_bytes());
+            for serial in [0, 9, 10, u64::from(u32::MAX)] {
+                let text = String::from_utf8_lossy(&e.payload).to_string();
+                let want = format!(
+                    "ver:3.0 server:s serial:{serial} pool:p poolserial:{} eventname:PROCESS_LOG_STDERR len:{}\n{text}",
+                    serial + 1,
+                    text.chars().count()
+                );
+                assert_eq!(e.envelope("s", serial, "p", serial + 1), want.as_bytes());
+            }
+        }
     }
 
     #[test]

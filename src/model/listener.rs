@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use crate::model::events::Event;
+use crate::model::events::{Event, Kind};
 use crate::states::level;
 
 /// A listener's protocol state (the reference's numbers).
@@ -36,6 +36,9 @@ const RESULT_TOKEN: &[u8] = b"RESULT ";
 pub enum Said {
     /// A main-log line (level, text).
     Log(u8, String),
+    /// Its state changed (from, to): a debug line in the main log, which
+    /// the caller formats only when it will be written.
+    Changed(ListenerState, ListenerState),
     /// It finished the event it was sent, with this result body.
     Result(Vec<u8>),
     /// It broke the protocol while busy: the event is rejected.
@@ -69,10 +72,7 @@ impl Protocol {
     }
 
     pub fn change(&mut self, name: &str, to: ListenerState, out: &mut Vec<Said>) {
-        out.push(Said::Log(
-            level::DEBG,
-            format!("{name}: {} -> {}", self.state.name(), to.name()),
-        ));
+        out.push(Said::Changed(self.state, to));
         self.state = to;
         if to == ListenerState::Unknown {
             out.push(Said::Log(
@@ -92,8 +92,15 @@ impl Protocol {
 
     /// Feeds what the listener wrote on stdout.
     pub fn feed(&mut self, name: &str, data: &[u8]) -> Vec<Said> {
-        self.buf.extend_from_slice(data);
         let mut out = Vec::new();
+        self.feed_into(name, data, &mut out);
+        out
+    }
+
+    /// Feeds what the listener wrote on stdout; what it means is appended
+    /// to `out` (the caller reuses it).
+    pub fn feed_into(&mut self, name: &str, data: &[u8], out: &mut Vec<Said>) {
+        self.buf.extend_from_slice(data);
         loop {
             if self.buf.is_empty() {
                 break;
@@ -109,17 +116,17 @@ impl Protocol {
                     }
                     if self.buf.starts_with(READY_TOKEN) {
                         self.buf.drain(..READY_TOKEN.len());
-                        self.change(name, ListenerState::Ready, &mut out);
+                        self.change(name, ListenerState::Ready, out);
                     } else {
                         self.buf.clear();
-                        self.change(name, ListenerState::Unknown, &mut out);
+                        self.change(name, ListenerState::Unknown, out);
                         break;
                     }
                 }
                 ListenerState::Ready => {
                     // Anything while waiting for an event is a violation.
                     self.buf.clear();
-                    self.change(name, ListenerState::Unknown, &mut out);
+                    self.change(name, ListenerState::Unknown, out);
                     break;
                 }
                 ListenerState::Busy => {
@@ -127,15 +134,18 @@ impl Protocol {
                         let Some(pos) = self.buf.iter().position(|&b| b == b'\n') else {
                             break;
                         };
-                        let line: Vec<u8> = self.buf.drain(..=pos).take(pos).collect();
+                        let line = &self.buf[..pos];
                         let len = line
                             .strip_prefix(RESULT_TOKEN)
                             .and_then(|n| std::str::from_utf8(n).ok())
                             .and_then(|n| n.trim().parse::<usize>().ok());
                         match len {
-                            Some(n) => self.result_len = Some(n),
+                            Some(n) => {
+                                self.result_len = Some(n);
+                                self.buf.drain(..=pos);
+                            }
                             None => {
-                                let shown = match std::str::from_utf8(&line) {
+                                let shown = match std::str::from_utf8(line) {
                                     Ok(t) => t.to_string(),
                                     Err(_) => format!("Undecodable: {line:?}"),
                                 };
@@ -144,7 +154,7 @@ impl Protocol {
                                     format!("{name}: bad result line: '{shown}'"),
                                 ));
                                 self.buf.clear();
-                                self.change(name, ListenerState::Unknown, &mut out);
+                                self.change(name, ListenerState::Unknown, out);
                                 out.push(Said::Rejected);
                                 break;
                             }
@@ -159,12 +169,11 @@ impl Protocol {
                     self.result_len = None;
                     // The caller applies the result handler; the listener is
                     // no longer busy either way.
-                    self.change(name, ListenerState::Acknowledged, &mut out);
+                    self.change(name, ListenerState::Acknowledged, out);
                     out.push(Said::Result(std::mem::take(&mut self.result)));
                 }
             }
         }
-        out
     }
 }
 
@@ -198,7 +207,12 @@ impl Pool {
     }
 
     pub fn wants(&self, event: &Event) -> bool {
-        self.subscriptions.iter().any(|s| event.kind.matches(s))
+        self.wants_kind(event.kind)
+    }
+
+    /// Whether it subscribes to events of this type.
+    pub fn wants_kind(&self, kind: Kind) -> bool {
+        self.subscriptions.iter().any(|s| kind.matches(s))
     }
 
     /// Queues a new event; when full, the oldest is dropped with the

@@ -2,6 +2,7 @@
 //! connections. One `mio::Poll`; fixed tokens for the signalfd and the
 //! listeners, a never-reused counter for everything else.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -506,13 +507,12 @@ impl Daemon {
         // reference handles one read per pass: many tiny reads of a
         // flooding child must not become many events.
         let mut data = std::mem::take(&mut self.scratch);
-        data.clear();
-        let (more, eof) = self.fill(proc, channel, budget, &mut data);
-        if !data.is_empty() {
-            self.record_output(proc, channel, &data);
+        let (used, more, eof) = self.fill(proc, channel, budget, &mut data);
+        if used > 0 {
+            self.record_output(proc, channel, &data[..used]);
         }
         // Keep the buffer for the next read, unless a drain made it large.
-        if data.capacity() <= 256 * 1024 {
+        if data.len() <= 256 * 1024 {
             self.scratch = data;
         }
         if eof {
@@ -523,44 +523,46 @@ impl Daemon {
     }
 
     /// Reads from a pipe into `data` until it is empty, closed, or `budget`
-    /// bytes were read. Returns (may have more, reached end of file).
+    /// bytes were read. `data` only grows (zeroed once, never again per
+    /// read). Returns (bytes read, may have more, reached end of file).
     fn fill(
         &mut self,
         proc: usize,
         channel: Channel,
         budget: usize,
         data: &mut Vec<u8>,
-    ) -> (bool, bool) {
+    ) -> (usize, bool, bool) {
         const CHUNK: usize = 64 * 1024;
         if self.output(proc, channel).paused {
-            return (false, false);
+            return (0, false, false);
         }
         let Some(pipes) = &self.slots[proc].pipes else {
-            return (false, false);
+            return (0, false, false);
         };
         let fd = match channel {
             Channel::Stdout => pipes.stdout.as_ref(),
             Channel::Stderr => pipes.stderr.as_ref(),
         };
         let Some((fd, _)) = fd else {
-            return (false, false);
+            return (0, false, false);
         };
         let fd = fd.as_raw_fd();
+        let mut used = 0;
         loop {
-            let start = data.len();
-            data.resize(start + CHUNK, 0);
-            let result = sys::read_fd(fd, &mut data[start..]);
-            let n = *result.as_ref().unwrap_or(&0);
-            data.truncate(start + n);
-            match result {
-                Ok(0) => return (false, true),
+            if data.len() < used + CHUNK {
+                data.resize(used + CHUNK, 0);
+            }
+            match sys::read_fd(fd, &mut data[used..used + CHUNK]) {
+                Ok(0) => return (used, false, true),
                 // A short read from a pipe means it is empty now; a new
                 // write will wake us (edge-triggered) without another read.
-                Ok(n) if n < CHUNK => return (false, false),
-                Ok(_) if data.len() >= budget => return (true, false),
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return (false, false),
-                Err(_) => return (false, true),
+                Ok(n) if n < CHUNK => return (used + n, false, false),
+                Ok(n) if used + n >= budget => return (used + n, true, false),
+                Ok(n) => used += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    return (used, false, false)
+                }
+                Err(_) => return (used, false, true),
             }
         }
     }
@@ -568,26 +570,25 @@ impl Daemon {
     /// What a child wrote: stripped, split by capture mode, logged, echoed
     /// to the main log at debug level, and queued as events.
     fn record_output(&mut self, proc: usize, channel: Channel, data: &[u8]) {
+        let debug = self.config.settings.loglevel <= level::DEBG;
         if channel == Channel::Stdout && self.slots[proc].listener.is_some() {
             // A listener's stdout is its protocol: logged, then read. The
             // debug echo goes a line at a time, so a result body and the
             // READY after it read as one line (`OKREADY`), as the
             // reference's log shows them.
-            let name = self.slots[proc].cfg.name.clone();
-            if self.config.settings.loglevel <= level::DEBG {
-                let echo = &mut self.slots[proc].echo;
-                echo.extend_from_slice(data);
-                if let Some(end) = echo.iter().rposition(|&b| b == b'\n') {
-                    let lines: Vec<u8> = echo.drain(..=end).collect();
-                    emit(level::DEBG, &output_line(&name, channel, &lines));
+            let slot = &mut self.slots[proc];
+            if debug {
+                slot.echo.extend_from_slice(data);
+                if let Some(end) = slot.echo.iter().rposition(|&b| b == b'\n') {
+                    let lines: Vec<u8> = slot.echo.drain(..=end).collect();
+                    emit(level::DEBG, &output_line(&slot.cfg.name, channel, &lines));
                 }
             }
-            let out = self.output(proc, channel);
-            let data = match &mut out.strip {
-                Some(s) => s.strip(data),
-                None => data.to_vec(),
+            let data = match &mut slot.stdout.strip {
+                Some(s) => Cow::Owned(s.strip(data)),
+                None => Cow::Borrowed(data),
             };
-            if let Some(err) = self.output(proc, channel).log.write(&data) {
+            if let Some(err) = slot.stdout.log.write(&data) {
                 emit(level::ERRO, &err);
             }
             self.watch_stream(proc, channel);
@@ -596,14 +597,20 @@ impl Daemon {
         }
         let out = self.output(proc, channel);
         let data = match &mut out.strip {
-            Some(s) => s.strip(data),
-            None => data.to_vec(),
+            Some(s) => Cow::Owned(s.strip(data)),
+            None => Cow::Borrowed(data),
         };
-        let pieces = match &mut out.capture {
-            Some(c) => c.feed(&data),
-            None => vec![Piece::Log(data)],
-        };
-        self.record_pieces(proc, channel, pieces);
+        match &mut out.capture {
+            Some(c) => {
+                let pieces = c.feed(&data);
+                self.record_pieces(proc, channel, pieces);
+            }
+            // The common case: no copy of what was read.
+            None => {
+                self.record_log(proc, channel, &data, false);
+                self.watch_stream(proc, channel);
+            }
+        }
     }
 
     fn end_of_output(&mut self, proc: usize, channel: Channel) {
@@ -615,56 +622,68 @@ impl Daemon {
     }
 
     fn record_pieces(&mut self, proc: usize, channel: Channel, pieces: Vec<Piece>) {
-        let debug = self.config.settings.loglevel <= level::DEBG;
         for piece in pieces {
-            let slot = &self.slots[proc];
-            let (name, group, pid) = (
-                slot.cfg.name.clone(),
-                self.groups
-                    .get(slot.group)
-                    .map(|g| g.config.name.clone())
-                    .unwrap_or_default(),
-                slot.proc.pid,
-            );
-            let events_enabled = self.output(proc, channel).events_enabled;
-            let captured = matches!(piece, Piece::Captured(_));
             match piece {
-                Piece::Log(data) | Piece::Captured(data) => {
-                    // Captured output goes to the capture, not the log.
-                    if !captured {
-                        if let Some(err) = self.output(proc, channel).log.write(&data) {
-                            emit(level::ERRO, &err);
-                        }
-                    }
-                    if debug {
-                        emit(level::DEBG, &output_line(&name, channel, &data));
-                    }
-                    if events_enabled {
-                        let who = Who {
-                            process: &name,
-                            group: &group,
-                        };
-                        self.notify(Event::process_log(who, channel, pid, &data));
-                    }
-                }
+                Piece::Log(data) => self.record_log(proc, channel, &data, false),
+                Piece::Captured(data) => self.record_log(proc, channel, &data, true),
                 Piece::Communication(data) => {
+                    let slot = &self.slots[proc];
+                    let group = self
+                        .groups
+                        .get(slot.group)
+                        .map(|g| g.config.name.as_str())
+                        .unwrap_or("");
                     emit(
                         level::DEBG,
                         &format!(
                             "{} {} emitted a comm event",
-                            values::python_repr(&name),
+                            values::python_repr(&slot.cfg.name),
                             channel.name()
                         ),
                     );
                     let who = Who {
-                        process: &name,
-                        group: &group,
+                        process: &slot.cfg.name,
+                        group,
                     };
-                    self.notify(Event::process_communication(who, channel, pid, &data));
+                    let event = Event::process_communication(who, channel, slot.proc.pid, &data);
+                    self.notify(event);
                 }
             }
         }
         self.watch_stream(proc, channel);
+    }
+
+    /// One piece of ordinary output: to the log (unless it was captured),
+    /// echoed at debug level, and a PROCESS_LOG event if enabled.
+    fn record_log(&mut self, proc: usize, channel: Channel, data: &[u8], captured: bool) {
+        let debug = self.config.settings.loglevel <= level::DEBG;
+        let slot = &mut self.slots[proc];
+        let out = match channel {
+            Channel::Stdout => &mut slot.stdout,
+            Channel::Stderr => &mut slot.stderr,
+        };
+        // Captured output goes to the capture, not the log.
+        if !captured {
+            if let Some(err) = out.log.write(data) {
+                emit(level::ERRO, &err);
+            }
+        }
+        if debug {
+            emit(level::DEBG, &output_line(&slot.cfg.name, channel, data));
+        }
+        if out.events_enabled {
+            let group = self
+                .groups
+                .get(slot.group)
+                .map(|g| g.config.name.as_str())
+                .unwrap_or("");
+            let who = Who {
+                process: &slot.cfg.name,
+                group,
+            };
+            let event = Event::process_log(who, channel, slot.proc.pid, data);
+            self.notify(event);
+        }
     }
 
     /// After writing: wait for the log stream to drain if it has pending

@@ -24,6 +24,9 @@ use crate::sys;
 pub(super) struct ListenerSlot {
     pub(super) proto: Protocol,
     pub(super) inflight: Option<Queued>,
+    /// Reused buffers: what its output meant, the envelope being sent.
+    said: Vec<Said>,
+    envelope: Vec<u8>,
 }
 
 /// The last TICK period start seen, per period.
@@ -96,13 +99,17 @@ impl Daemon {
         if !std::mem::take(&mut self.dispatch_needed) {
             return;
         }
+        let debug = self.config.settings.loglevel <= level::DEBG;
         for g in 0..self.groups.len() {
-            while let Some(pool) = &self.groups[g].pool {
+            loop {
+                let group = &mut self.groups[g];
+                let Some(pool) = &mut group.pool else { break };
                 if pool.queue.is_empty() {
                     break;
                 }
-                let ready = self.groups[g].procs.iter().copied().find(|&p| {
-                    let slot = &self.slots[p];
+                let slots = &mut self.slots;
+                let ready = group.procs.iter().copied().find(|&p| {
+                    let slot = &slots[p];
                     slot.proc.state() == ProcessState::Running
                         && slot
                             .listener
@@ -110,41 +117,49 @@ impl Daemon {
                             .is_some_and(|l| l.proto.state == ListenerState::Ready)
                 });
                 let Some(proc) = ready else { break };
-                let Some(queued) = self.groups[g]
-                    .pool
-                    .as_mut()
-                    .and_then(|p| p.queue.pop_front())
-                else {
+                let Some(queued) = pool.queue.pop_front() else {
                     break;
                 };
-                let pool_name = self.groups[g].config.name.clone();
-                let envelope = queued.event.envelope(
+                let slot = &mut slots[proc];
+                let Some(l) = slot.listener.as_mut() else {
+                    break;
+                };
+                // The envelope goes out in one write, from a buffer the
+                // listener keeps.
+                let mut envelope = std::mem::take(&mut l.envelope);
+                envelope.clear();
+                queued.event.write_envelope(
+                    &mut envelope,
                     &self.config.settings.identifier,
                     queued.serial,
-                    &pool_name,
+                    &group.config.name,
                     queued.pool_serial,
                 );
                 let serial = queued.serial;
-                match self.write_stdin(proc, &envelope) {
+                let sent = self.write_stdin(proc, &envelope);
+                let slot = &mut self.slots[proc];
+                if let Some(l) = slot.listener.as_mut() {
+                    l.envelope = envelope;
+                }
+                match sent {
                     Ok(()) => {
-                        if let Some(l) = self.slots[proc].listener.as_mut() {
+                        if let Some(l) = slot.listener.as_mut() {
                             l.proto.sent();
                             l.inflight = Some(queued);
                         }
-                        emit(
-                            level::DEBG,
-                            &format!(
-                                "event {serial} sent to listener {}",
-                                self.slots[proc].cfg.name
-                            ),
-                        );
+                        if debug {
+                            emit(
+                                level::DEBG,
+                                &format!("event {serial} sent to listener {}", slot.cfg.name),
+                            );
+                        }
                     }
                     Err(_) => {
                         emit(
                             level::DEBG,
                             &format!(
                                 "epipe occurred while sending event {serial} to listener {}, listener state unchanged",
-                                self.slots[proc].cfg.name
+                                slot.cfg.name
                             ),
                         );
                         if let Some(pool) = self.groups[g].pool.as_mut() {
@@ -163,8 +178,26 @@ impl Daemon {
         let Some(pipes) = &slot.pipes else {
             return Err(std::io::ErrorKind::BrokenPipe.into());
         };
-        slot.stdin_pending.extend_from_slice(data);
         let fd = pipes.stdin.as_raw_fd();
+        let mut data = data;
+        if slot.stdin_pending.is_empty() {
+            // Nothing waits before it: write straight from `data`, keep
+            // only what the pipe did not take.
+            while !data.is_empty() {
+                match sys::write_fd(fd, data) {
+                    Ok(n) => data = &data[n..],
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            if data.is_empty() {
+                if slot.stdin_token.is_some() {
+                    self.watch_stdin(proc);
+                }
+                return Ok(());
+            }
+        }
+        slot.stdin_pending.extend_from_slice(data);
         while !slot.stdin_pending.is_empty() {
             match sys::write_fd(fd, &slot.stdin_pending) {
                 Ok(n) => {
@@ -215,37 +248,55 @@ impl Daemon {
 
     /// What a listener wrote on stdout: protocol decisions.
     pub(super) fn listener_output(&mut self, proc: usize, data: &[u8]) {
-        let name = self.slots[proc].cfg.name.clone();
-        let Some(l) = self.slots[proc].listener.as_mut() else {
+        let slot = &mut self.slots[proc];
+        let Some(l) = slot.listener.as_mut() else {
             return;
         };
-        let said = l.proto.feed(&name, data);
-        for s in said {
+        let mut said = std::mem::take(&mut l.said);
+        l.proto.feed_into(&slot.cfg.name, data, &mut said);
+        let debug = self.config.settings.loglevel <= level::DEBG;
+        for s in said.drain(..) {
             match s {
                 Said::Log(lvl, m) => emit(lvl, &m),
-                Said::Result(body) => self.handle_result(proc, &name, &body),
+                Said::Changed(from, to) => {
+                    if debug {
+                        emit(
+                            level::DEBG,
+                            &format!(
+                                "{}: {} -> {}",
+                                self.slots[proc].cfg.name,
+                                from.name(),
+                                to.name()
+                            ),
+                        );
+                    }
+                }
+                Said::Result(body) => self.handle_result(proc, &body),
                 Said::Rejected => self.reject_inflight(proc),
             }
+        }
+        if let Some(l) = self.slots[proc].listener.as_mut() {
+            l.said = said;
         }
         self.dispatch_needed = true;
     }
 
-    fn handle_result(&mut self, proc: usize, name: &str, body: &[u8]) {
+    fn handle_result(&mut self, proc: usize, body: &[u8]) {
         let group = self.slots[proc].group;
-        let handler = match &self.groups[group].config.kind {
+        let stdout_handler = match &self.groups[group].config.kind {
             crate::config::GroupKind::EventListener { result_handler, .. } => {
-                result_handler.clone()
+                result_handler == STDOUT_RESULT_HANDLER
             }
-            _ => String::new(),
+            _ => false,
         };
-        if handler == STDOUT_RESULT_HANDLER {
-            print_supervisor_stdout(body);
-            emit(level::DEBG, &format!("{name}: event was processed"));
-            if let Some(l) = self.slots[proc].listener.as_mut() {
-                l.inflight = None;
+        let name = &self.slots[proc].cfg.name;
+        if stdout_handler || body == b"OK" {
+            if stdout_handler {
+                print_supervisor_stdout(body);
             }
-        } else if body == b"OK" {
-            emit(level::DEBG, &format!("{name}: event was processed"));
+            if self.config.settings.loglevel <= level::DEBG {
+                emit(level::DEBG, &format!("{name}: event was processed"));
+            }
             if let Some(l) = self.slots[proc].listener.as_mut() {
                 l.inflight = None;
             }
@@ -293,12 +344,13 @@ impl Daemon {
         self.dispatch_needed = true;
     }
 
-    /// Whether any pool subscribes to a TICK event.
+    /// Whether any pool subscribes to a TICK event (asked every loop
+    /// pass: no event is built for it).
     fn wants_ticks(&self) -> bool {
         self.groups.iter().filter_map(|g| g.pool.as_ref()).any(|p| {
             TICK_PERIODS
                 .iter()
-                .any(|&period| p.wants(&Event::tick(period, 0)))
+                .any(|&period| p.wants_kind(Kind::Tick(period)))
         })
     }
 
