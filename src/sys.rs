@@ -472,9 +472,17 @@ pub const STAGE_SETUID: u8 = 1;
 pub const STAGE_CHDIR: u8 = 2;
 pub const STAGE_EXEC: u8 = 3;
 
-/// Forks a child that runs `plan`. Failures after the fork are written as
+/// Starts a child that runs `plan`. Failures before exec are written as
 /// 5 bytes (stage, errno as i32 little-endian) to `report`, whose write end
 /// is close-on-exec: the parent reads EOF when exec succeeded.
+///
+/// The child is made like `posix_spawn` makes it: `clone(CLONE_VM |
+/// CLONE_VFORK)` on a stack of its own, so no page table is copied (a
+/// `fork` copies them all and makes every heap page the daemon then writes
+/// take a fault) and the daemon resumes once the child has exec'd or
+/// exited. Sharing the daemon's memory is sound because the daemon is
+/// single-threaded and suspended meanwhile, and the child only reads what
+/// was prepared here, writes to its own stack, and makes raw syscalls.
 ///
 /// Returns the child's pid.
 pub fn fork_exec(plan: &ExecPlan, report: &OwnedFd) -> io::Result<i32> {
@@ -490,32 +498,131 @@ pub fn fork_exec(plan: &ExecPlan, report: &OwnedFd) -> io::Result<i32> {
         .map(|a| a.as_ptr())
         .chain(std::iter::once(std::ptr::null()))
         .collect();
-    let empty = sigset_of(&[]);
-    let report_fd = report.as_raw_fd();
-    // SAFETY: the daemon is single-threaded; the child below only makes raw
-    // syscalls on memory prepared before the fork, then execs or _exits.
-    let pid = unsafe { fork() }?;
-    if pid != 0 {
-        return Ok(pid);
+    let child = ChildArgs {
+        plan,
+        argv: argv.as_ptr(),
+        envp: envp.as_ptr(),
+        report_fd: report.as_raw_fd(),
+        empty: sigset_of(&[]),
+    };
+    let stack = ChildStack::new()?;
+    // SAFETY: sigset_t is plain data; sigfillset initializes it.
+    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `all` is a valid sigset_t.
+    unsafe { libc::sigfillset(&mut all) };
+    // Every signal blocked while the child shares our memory: no handler
+    // may run in it (the child resets the handlers before unblocking).
+    // SAFETY: both sets are valid sigset_t values.
+    cvt(unsafe { libc::sigprocmask(libc::SIG_SETMASK, &all, &mut old) })?;
+    // SAFETY: `spawn_child` follows the rules above; its stack is a fresh
+    // mapping of CHILD_STACK_SIZE bytes, its top 16-byte aligned, unused by
+    // anything else and unmapped only after the child has exec'd or exited
+    // (CLONE_VFORK); `child` outlives the call for the same reason.
+    let pid = unsafe {
+        libc::clone(
+            spawn_child,
+            stack.top(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            (&child as *const ChildArgs<'_>).cast_mut().cast(),
+        )
+    };
+    let clone_error = io::Error::last_os_error();
+    // SAFETY: `old` is the mask sigprocmask gave above.
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    if pid == -1 {
+        return Err(clone_error);
     }
-    // --- child ---
+    Ok(pid)
+}
+
+/// What the child of [`fork_exec`] reads, prepared before it is made.
+struct ChildArgs<'a> {
+    plan: &'a ExecPlan,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+    report_fd: RawFd,
+    empty: libc::sigset_t,
+}
+
+/// Bytes of the stack the child of [`fork_exec`] runs on; it needs a few
+/// hundred (glibc's posix_spawn sizes its own from argv, with no guard).
+const CHILD_STACK_SIZE: usize = 64 * 1024;
+
+/// An anonymous mapping used as a child's stack, unmapped on drop.
+struct ChildStack {
+    base: *mut libc::c_void,
+}
+
+impl ChildStack {
+    fn new() -> io::Result<ChildStack> {
+        // SAFETY: a new private anonymous mapping; no existing memory is
+        // affected.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                CHILD_STACK_SIZE,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(ChildStack { base })
+    }
+
+    /// The highest address: stacks grow down.
+    fn top(&self) -> *mut libc::c_void {
+        self.base.wrapping_byte_add(CHILD_STACK_SIZE)
+    }
+}
+
+impl Drop for ChildStack {
+    fn drop(&mut self) {
+        // SAFETY: `base` is a mapping of CHILD_STACK_SIZE bytes made in
+        // `new` that nothing uses any more.
+        unsafe { libc::munmap(self.base, CHILD_STACK_SIZE) };
+    }
+}
+
+/// The child of [`fork_exec`]: raw syscalls on the prepared arguments, then
+/// exec, or report the failing stage and `_exit(127)`. Never returns.
+extern "C" fn spawn_child(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` points to the ChildArgs of fork_exec, which is
+    // suspended until this child execs or exits.
+    let args = unsafe { &*arg.cast_const().cast::<ChildArgs<'_>>() };
+    let plan = args.plan;
+    let report_fd = args.report_fd;
     let fail = |stage: u8| -> ! {
-        // SAFETY: errno location is valid in the child.
+        // SAFETY: errno location is valid in the child (the parent's
+        // thread's, which does not look at it before its next failing call).
         let errno = unsafe { *libc::__errno_location() };
         let mut msg = [0u8; 5];
         msg[0] = stage;
         msg[1..].copy_from_slice(&errno.to_le_bytes());
-        // SAFETY: msg is a valid 5-byte buffer.
+        // SAFETY: msg is a valid 5-byte buffer on the child's stack.
         unsafe { libc::write(report_fd, msg.as_ptr().cast(), 5) };
         // SAFETY: _exit is async-signal-safe.
         unsafe { libc::_exit(127) }
     };
-    // SAFETY (whole block): raw syscalls on valid, pre-built arguments.
+    // SAFETY (whole block): raw syscalls on valid, pre-built arguments;
+    // nothing here allocates, takes a lock or writes the shared memory
+    // (beyond errno).
     unsafe {
+        // Handlers would run on the daemon's memory: the only ones are
+        // Rust's SIGSEGV/SIGBUS stack-overflow reporters (the daemon has no
+        // signal handler of its own). Rust ignores SIGPIPE; children must
+        // get the default back.
+        let mut dfl: libc::sigaction = std::mem::zeroed();
+        dfl.sa_sigaction = libc::SIG_DFL;
+        for sig in [libc::SIGSEGV, libc::SIGBUS, libc::SIGPIPE] {
+            libc::sigaction(sig, &dfl, std::ptr::null_mut());
+        }
         libc::setpgid(0, 0);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-        // Rust ignores SIGPIPE; children must get the default back.
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         for (target, &fd) in plan.stdio.iter().enumerate() {
             if fd == target as RawFd {
                 // dup2 onto itself keeps CLOEXEC: clear it instead.
@@ -530,9 +637,11 @@ pub fn fork_exec(plan: &ExecPlan, report: &OwnedFd) -> io::Result<i32> {
         // the report pipe, which closes itself on exec.
         close_fds_from(3, report_fd);
         if let Some((uid, gid, groups)) = &plan.user {
-            if libc::setgroups(groups.len(), groups.as_ptr()) != 0
-                || libc::setgid(*gid) != 0
-                || libc::setuid(*uid) != 0
+            // Raw syscalls: glibc's wrappers may synchronize the ids over
+            // the threads of the (shared) process.
+            if libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) != 0
+                || libc::syscall(libc::SYS_setgid, *gid) != 0
+                || libc::syscall(libc::SYS_setuid, *uid) != 0
             {
                 fail(STAGE_SETUID);
             }
@@ -545,7 +654,8 @@ pub fn fork_exec(plan: &ExecPlan, report: &OwnedFd) -> io::Result<i32> {
         if let Some(mask) = plan.umask {
             libc::umask(mask as libc::mode_t);
         }
-        libc::execve(plan.program.as_ptr(), argv.as_ptr(), envp.as_ptr());
+        libc::sigprocmask(libc::SIG_SETMASK, &args.empty, std::ptr::null_mut());
+        libc::execve(plan.program.as_ptr(), args.argv, args.envp);
         fail(STAGE_EXEC)
     }
 }
