@@ -750,43 +750,74 @@ pub fn syslog_info_c(message: &CStr) {
     unsafe { libc::syslog(libc::LOG_INFO, c"%s".as_ptr(), message.as_ptr()) }
 }
 
-/// Lets go of the pages of executable code mapped during start-up and
-/// stops the kernel from mapping neighbouring pages around each fault
-/// (MADV_RANDOM), so that only the code the loop actually runs stays
-/// resident. The pages are clean copies of files: nothing is lost, a page
-/// needed again is simply faulted back in.
+/// Lets go of the pages of code and read-only data mapped so far (those
+/// the code about to run needs are faulted back in) and stops the kernel
+/// from reading ahead around each fault (MADV_RANDOM), so that only what
+/// the loop actually uses stays resident. Only private, file-backed,
+/// read-only mappings none of whose pages were ever written are touched
+/// (their `Anonymous:` is 0 in smaps; a RELRO segment relocated at load has
+/// written pages and is skipped): their pages are clean copies of files,
+/// nothing is lost, a page needed again is simply re-read from the file.
 pub fn trim_code_pages() {
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
         return;
     };
-    for line in maps.lines() {
+    let mut current: Option<(usize, usize)> = None;
+    for line in smaps.lines() {
         let mut fields = line.split_whitespace();
-        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+        let Some(first) = fields.next() else {
             continue;
         };
-        // Executable, private, file-backed mappings only (the path column).
-        if !perms.starts_with("r-xp") || fields.nth(3).is_none() {
+        if let Some(kb) = first.strip_prefix("Anonymous:").map(|_| fields.next()) {
+            if let (Some((start, len)), Some("0")) = (current.take(), kb) {
+                drop_clean_pages(start, len);
+            }
             continue;
         }
-        let Some((start, end)) = range.split_once('-') else {
+        if first.ends_with(':') {
+            continue;
+        }
+        // A mapping's header: range, perms, offset, dev, inode, path.
+        current = None;
+        let Some(perms) = fields.next() else {
             continue;
         };
-        let (Ok(start), Ok(end)) = (
+        let file_backed = fields.nth(3).is_some();
+        if !(perms == "r-xp" || perms == "r--p") || !file_backed {
+            continue;
+        }
+        let Some((start, end)) = first.split_once('-') else {
+            continue;
+        };
+        if let (Ok(start), Ok(end)) = (
             usize::from_str_radix(start, 16),
             usize::from_str_radix(end, 16),
-        ) else {
-            continue;
-        };
-        let (addr, len) = (start as *mut libc::c_void, end.saturating_sub(start));
-        // SAFETY: the range is a whole mapping of this process; MADV_RANDOM
-        // only changes read-ahead, and MADV_DONTNEED on a clean, private,
-        // file-backed mapping drops pages that are re-read from the file on
-        // the next access, so no memory content changes.
-        unsafe {
-            libc::madvise(addr, len, libc::MADV_RANDOM);
-            libc::madvise(addr, len, libc::MADV_DONTNEED);
+        ) {
+            current = Some((start, end.saturating_sub(start)));
         }
     }
+}
+
+fn drop_clean_pages(start: usize, len: usize) {
+    let addr = start as *mut libc::c_void;
+    // SAFETY: the range is a whole private, file-backed, read-only mapping
+    // of this process with no anonymous (written) page; MADV_RANDOM only
+    // changes read-ahead, and MADV_DONTNEED on it drops pages that are
+    // re-read from the file on the next access, so no memory content
+    // changes.
+    unsafe {
+        libc::madvise(addr, len, libc::MADV_RANDOM);
+        libc::madvise(addr, len, libc::MADV_DONTNEED);
+    }
+}
+
+/// Gives the free memory inside the heap back to the system
+/// (`malloc_trim(0)`): what start-up allocated and freed again (reading the
+/// configuration, the first spawns) stays resident otherwise.
+pub fn trim_heap() {
+    // SAFETY: malloc_trim only releases free memory of the allocator; no
+    // live allocation is touched.
+    unsafe { libc::malloc_trim(0) };
 }
 
 /// `listen(fd, backlog)` (again, to set the backlog of a bound socket).

@@ -963,11 +963,20 @@ impl Daemon {
             self.feed(proc, Input::Tick);
         }
         let mut events = Events::with_capacity(256);
+        let mut trimmed = false;
         loop {
             if self.mood < SupervisorState::Running && self.shutdown_step() {
                 return self.mood;
             }
-            if let Err(e) = self.poll.poll(&mut events, self.timeout()) {
+            let timeout = self.timeout();
+            if timeout.is_none() && !trimmed {
+                // Start-up is over (nothing left to wait for): let go of
+                // the code and the heap it used and no longer needs.
+                trimmed = true;
+                sys::trim_code_pages();
+                sys::trim_heap();
+            }
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != std::io::ErrorKind::Interrupted {
                     emit(level::CRIT, &format!("poll failed: {e}"));
                 }
