@@ -516,10 +516,11 @@ pub fn fork_exec(plan: &ExecPlan, report: &OwnedFd) -> io::Result<i32> {
     // may run in it (the child resets the handlers before unblocking).
     // SAFETY: both sets are valid sigset_t values.
     cvt(unsafe { libc::sigprocmask(libc::SIG_SETMASK, &all, &mut old) })?;
-    // SAFETY: `spawn_child` follows the rules above; its stack is a fresh
-    // mapping of CHILD_STACK_SIZE bytes, its top 16-byte aligned, unused by
-    // anything else and unmapped only after the child has exec'd or exited
-    // (CLONE_VFORK); `child` outlives the call for the same reason.
+    // SAFETY: `spawn_child` follows the rules above; its stack is a
+    // mapping of CHILD_STACK_SIZE bytes of this thread, its top 16-byte
+    // aligned, used by nothing else: the previous child is done with it
+    // (CLONE_VFORK), and so is this one when clone returns; `child`
+    // outlives the call for the same reason.
     let pid = unsafe {
         libc::clone(
             spawn_child,
@@ -550,13 +551,24 @@ struct ChildArgs<'a> {
 /// hundred (glibc's posix_spawn sizes its own from argv, with no guard).
 const CHILD_STACK_SIZE: usize = 64 * 1024;
 
-/// An anonymous mapping used as a child's stack, unmapped on drop.
+thread_local! {
+    /// The stack children are made on, mapped at the first spawn and kept:
+    /// a child is done with it when fork_exec returns (CLONE_VFORK), and
+    /// keeping it saves a mmap, a munmap and fresh page faults per spawn.
+    static CHILD_STACK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// An anonymous mapping used as the children's stack.
 struct ChildStack {
-    base: *mut libc::c_void,
+    base: usize,
 }
 
 impl ChildStack {
     fn new() -> io::Result<ChildStack> {
+        let kept = CHILD_STACK.with(|s| s.get());
+        if kept != 0 {
+            return Ok(ChildStack { base: kept });
+        }
         // SAFETY: a new private anonymous mapping; no existing memory is
         // affected.
         let base = unsafe {
@@ -572,20 +584,15 @@ impl ChildStack {
         if base == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok(ChildStack { base })
+        CHILD_STACK.with(|s| s.set(base as usize));
+        Ok(ChildStack {
+            base: base as usize,
+        })
     }
 
     /// The highest address: stacks grow down.
     fn top(&self) -> *mut libc::c_void {
-        self.base.wrapping_byte_add(CHILD_STACK_SIZE)
-    }
-}
-
-impl Drop for ChildStack {
-    fn drop(&mut self) {
-        // SAFETY: `base` is a mapping of CHILD_STACK_SIZE bytes made in
-        // `new` that nothing uses any more.
-        unsafe { libc::munmap(self.base, CHILD_STACK_SIZE) };
+        (self.base + CHILD_STACK_SIZE) as *mut libc::c_void
     }
 }
 

@@ -981,8 +981,8 @@ impl Daemon {
                 return self.mood;
             }
             let timeout = self.timeout();
-            if timeout.is_none() && !trimmed {
-                // Start-up is over (nothing left to wait for): let go of
+            if !trimmed && timeout.is_none_or(|t| t >= Duration::from_secs(1)) {
+                // Start-up is over (nothing to do for a while): let go of
                 // the code and the heap it used and no longer needs.
                 trimmed = true;
                 sys::trim_code_pages();
