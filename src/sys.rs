@@ -498,14 +498,41 @@ pub fn fork_exec(plan: &ExecPlan, report: &OwnedFd) -> io::Result<i32> {
         .map(|a| a.as_ptr())
         .chain(std::iter::once(std::ptr::null()))
         .collect();
+    // The child gets its fds through low, reserved numbers (see
+    // HANDOFF_FDS): it can then leave the daemon's table without copying
+    // it, instead of copying every fd of every other child and closing
+    // them one by one (a cost that grows with the number of programs).
+    let handoff = handoff_fds();
+    if let Some(h) = handoff {
+        let wanted = [
+            plan.stdio[0],
+            plan.stdio[1],
+            plan.stdio[2],
+            report.as_raw_fd(),
+        ];
+        for (&fd, &slot) in wanted.iter().zip(h.iter()) {
+            // SAFETY: dup3 onto a reserved fd of ours, closing only what
+            // that fd held before (/dev/null).
+            if let Err(e) = cvt(unsafe { libc::dup3(fd, slot, libc::O_CLOEXEC) }) {
+                release_handoff(h);
+                return Err(e);
+            }
+        }
+    }
     let child = ChildArgs {
         plan,
         argv: argv.as_ptr(),
         envp: envp.as_ptr(),
         report_fd: report.as_raw_fd(),
+        handoff,
         empty: sigset_of(&[]),
     };
     let stack = ChildStack::new()?;
+    let share_fds = if handoff.is_some() {
+        libc::CLONE_FILES
+    } else {
+        0
+    };
     // SAFETY: sigset_t is plain data; sigfillset initializes it.
     let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
     // SAFETY: as above.
@@ -525,13 +552,16 @@ pub fn fork_exec(plan: &ExecPlan, report: &OwnedFd) -> io::Result<i32> {
         libc::clone(
             spawn_child,
             stack.top(),
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            libc::CLONE_VM | libc::CLONE_VFORK | share_fds | libc::SIGCHLD,
             (&child as *const ChildArgs<'_>).cast_mut().cast(),
         )
     };
     let clone_error = io::Error::last_os_error();
     // SAFETY: `old` is the mask sigprocmask gave above.
     unsafe { libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    if let Some(h) = handoff {
+        release_handoff(h);
+    }
     if pid == -1 {
         return Err(clone_error);
     }
@@ -544,7 +574,57 @@ struct ChildArgs<'a> {
     argv: *const *const libc::c_char,
     envp: *const *const libc::c_char,
     report_fd: RawFd,
+    /// The reserved fds holding stdin, stdout, stderr and the report pipe.
+    handoff: Option<[RawFd; 5]>,
     empty: libc::sigset_t,
+}
+
+thread_local! {
+    /// Five fds reserved at the first spawn, as low as they can be: four
+    /// hand a child its stdin, stdout, stderr and report pipe, and point at
+    /// the fifth (/dev/null) between spawns. The child is made sharing our
+    /// fd table and leaves it with `close_range(lowest above them, ~0,
+    /// CLOSE_RANGE_UNSHARE)`, which copies only the fds below.
+    static HANDOFF_FDS: std::cell::Cell<Option<[RawFd; 5]>> = const { std::cell::Cell::new(None) };
+}
+
+/// The reserved fds, made on first use; None if they cannot be (the child
+/// then copies the whole table as fork does).
+fn handoff_fds() -> Option<[RawFd; 5]> {
+    if let Some(h) = HANDOFF_FDS.with(|c| c.get()) {
+        return Some(h);
+    }
+    // SAFETY: the path is a valid C string; open returns a new fd.
+    let null = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+    if null < 0 {
+        return None;
+    }
+    let mut h = [null; 5];
+    for i in 0..4 {
+        // SAFETY: F_DUPFD_CLOEXEC returns a new fd (the lowest free >= 3).
+        let fd = unsafe { libc::fcntl(null, libc::F_DUPFD_CLOEXEC, 3) };
+        if fd < 0 {
+            for &made in &h[..i] {
+                // SAFETY: closing fds made here that nothing else uses.
+                unsafe { libc::close(made) };
+            }
+            // SAFETY: as above.
+            unsafe { libc::close(null) };
+            return None;
+        }
+        h[i] = fd;
+    }
+    HANDOFF_FDS.with(|c| c.set(Some(h)));
+    Some(h)
+}
+
+/// Points the four hand-off fds back at /dev/null, so that the daemon holds
+/// no extra reference to the child's pipes.
+fn release_handoff(h: [RawFd; 5]) {
+    for &slot in &h[..4] {
+        // SAFETY: dup3 between reserved fds of ours.
+        unsafe { libc::dup3(h[4], slot, libc::O_CLOEXEC) };
+    }
 }
 
 /// Bytes of the stack the child of [`fork_exec`] runs on; it needs a few
@@ -603,7 +683,10 @@ extern "C" fn spawn_child(arg: *mut libc::c_void) -> libc::c_int {
     // suspended until this child execs or exits.
     let args = unsafe { &*arg.cast_const().cast::<ChildArgs<'_>>() };
     let plan = args.plan;
-    let report_fd = args.report_fd;
+    let (stdio, report_fd) = match args.handoff {
+        Some(h) => ([h[0], h[1], h[2]], h[3]),
+        None => (plan.stdio, args.report_fd),
+    };
     let fail = |stage: u8| -> ! {
         // SAFETY: errno location is valid in the child (the parent's
         // thread's, which does not look at it before its next failing call).
@@ -629,8 +712,24 @@ extern "C" fn spawn_child(arg: *mut libc::c_void) -> libc::c_int {
         for sig in [libc::SIGSEGV, libc::SIGBUS, libc::SIGPIPE] {
             libc::sigaction(sig, &dfl, std::ptr::null_mut());
         }
+        if let Some(h) = args.handoff {
+            // Leave the daemon's fd table, keeping only the fds below the
+            // hand-off ones' end; kernels before 5.9: copy it whole.
+            let end = h[..4].iter().max().map_or(3, |&fd| fd + 1);
+            let flags = libc::CLOSE_RANGE_UNSHARE;
+            if libc::syscall(
+                libc::SYS_close_range,
+                end as libc::c_uint,
+                libc::c_uint::MAX,
+                flags,
+            ) != 0
+                && libc::unshare(libc::CLONE_FILES) != 0
+            {
+                fail(STAGE_EXEC);
+            }
+        }
         libc::setpgid(0, 0);
-        for (target, &fd) in plan.stdio.iter().enumerate() {
+        for (target, &fd) in stdio.iter().enumerate() {
             if fd == target as RawFd {
                 // dup2 onto itself keeps CLOEXEC: clear it instead.
                 let flags = libc::fcntl(fd, libc::F_GETFD);
