@@ -472,9 +472,17 @@ pub const STAGE_SETUID: u8 = 1;
 pub const STAGE_CHDIR: u8 = 2;
 pub const STAGE_EXEC: u8 = 3;
 
-/// Forks a child that runs `plan`. Failures after the fork are written as
+/// Starts a child that runs `plan`. Failures before exec are written as
 /// 5 bytes (stage, errno as i32 little-endian) to `report`, whose write end
 /// is close-on-exec: the parent reads EOF when exec succeeded.
+///
+/// The child is made like `posix_spawn` makes it: `clone(CLONE_VM |
+/// CLONE_VFORK)` on a stack of its own, so no page table is copied (a
+/// `fork` copies them all and makes every heap page the daemon then writes
+/// take a fault) and the daemon resumes once the child has exec'd or
+/// exited. Sharing the daemon's memory is sound because the daemon is
+/// single-threaded and suspended meanwhile, and the child only reads what
+/// was prepared here, writes to its own stack, and makes raw syscalls.
 ///
 /// Returns the child's pid.
 pub fn fork_exec(plan: &ExecPlan, report: &OwnedFd) -> io::Result<i32> {
@@ -490,33 +498,238 @@ pub fn fork_exec(plan: &ExecPlan, report: &OwnedFd) -> io::Result<i32> {
         .map(|a| a.as_ptr())
         .chain(std::iter::once(std::ptr::null()))
         .collect();
-    let empty = sigset_of(&[]);
-    let report_fd = report.as_raw_fd();
-    // SAFETY: the daemon is single-threaded; the child below only makes raw
-    // syscalls on memory prepared before the fork, then execs or _exits.
-    let pid = unsafe { fork() }?;
-    if pid != 0 {
-        return Ok(pid);
+    // The child gets its fds through low, reserved numbers (see
+    // HANDOFF_FDS): it can then leave the daemon's table without copying
+    // it, instead of copying every fd of every other child and closing
+    // them one by one (a cost that grows with the number of programs).
+    let handoff = handoff_fds();
+    if let Some(h) = handoff {
+        let wanted = [
+            plan.stdio[0],
+            plan.stdio[1],
+            plan.stdio[2],
+            report.as_raw_fd(),
+        ];
+        for (&fd, &slot) in wanted.iter().zip(h.iter()) {
+            // SAFETY: dup3 onto a reserved fd of ours, closing only what
+            // that fd held before (/dev/null).
+            if let Err(e) = cvt(unsafe { libc::dup3(fd, slot, libc::O_CLOEXEC) }) {
+                release_handoff(h);
+                return Err(e);
+            }
+        }
     }
-    // --- child ---
+    let child = ChildArgs {
+        plan,
+        argv: argv.as_ptr(),
+        envp: envp.as_ptr(),
+        report_fd: report.as_raw_fd(),
+        handoff,
+        empty: sigset_of(&[]),
+    };
+    let stack = ChildStack::new()?;
+    let share_fds = if handoff.is_some() {
+        libc::CLONE_FILES
+    } else {
+        0
+    };
+    // SAFETY: sigset_t is plain data; sigfillset initializes it.
+    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `all` is a valid sigset_t.
+    unsafe { libc::sigfillset(&mut all) };
+    // Every signal blocked while the child shares our memory: no handler
+    // may run in it (the child resets the handlers before unblocking).
+    // SAFETY: both sets are valid sigset_t values.
+    cvt(unsafe { libc::sigprocmask(libc::SIG_SETMASK, &all, &mut old) })?;
+    // SAFETY: `spawn_child` follows the rules above; its stack is a
+    // mapping of CHILD_STACK_SIZE bytes of this thread, its top 16-byte
+    // aligned, used by nothing else: the previous child is done with it
+    // (CLONE_VFORK), and so is this one when clone returns; `child`
+    // outlives the call for the same reason.
+    let pid = unsafe {
+        libc::clone(
+            spawn_child,
+            stack.top(),
+            libc::CLONE_VM | libc::CLONE_VFORK | share_fds | libc::SIGCHLD,
+            (&child as *const ChildArgs<'_>).cast_mut().cast(),
+        )
+    };
+    let clone_error = io::Error::last_os_error();
+    // SAFETY: `old` is the mask sigprocmask gave above.
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    if let Some(h) = handoff {
+        release_handoff(h);
+    }
+    if pid == -1 {
+        return Err(clone_error);
+    }
+    Ok(pid)
+}
+
+/// What the child of [`fork_exec`] reads, prepared before it is made.
+struct ChildArgs<'a> {
+    plan: &'a ExecPlan,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+    report_fd: RawFd,
+    /// The reserved fds holding stdin, stdout, stderr and the report pipe.
+    handoff: Option<[RawFd; 5]>,
+    empty: libc::sigset_t,
+}
+
+thread_local! {
+    /// Five fds reserved at the first spawn, as low as they can be: four
+    /// hand a child its stdin, stdout, stderr and report pipe, and point at
+    /// the fifth (/dev/null) between spawns. The child is made sharing our
+    /// fd table and leaves it with `close_range(lowest above them, ~0,
+    /// CLOSE_RANGE_UNSHARE)`, which copies only the fds below.
+    static HANDOFF_FDS: std::cell::Cell<Option<[RawFd; 5]>> = const { std::cell::Cell::new(None) };
+}
+
+/// The reserved fds, made on first use; None if they cannot be (the child
+/// then copies the whole table as fork does).
+fn handoff_fds() -> Option<[RawFd; 5]> {
+    if let Some(h) = HANDOFF_FDS.with(|c| c.get()) {
+        return Some(h);
+    }
+    // SAFETY: the path is a valid C string; open returns a new fd.
+    let null = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+    if null < 0 {
+        return None;
+    }
+    let mut h = [null; 5];
+    for i in 0..4 {
+        // SAFETY: F_DUPFD_CLOEXEC returns a new fd (the lowest free >= 3).
+        let fd = unsafe { libc::fcntl(null, libc::F_DUPFD_CLOEXEC, 3) };
+        if fd < 0 {
+            for &made in &h[..i] {
+                // SAFETY: closing fds made here that nothing else uses.
+                unsafe { libc::close(made) };
+            }
+            // SAFETY: as above.
+            unsafe { libc::close(null) };
+            return None;
+        }
+        h[i] = fd;
+    }
+    HANDOFF_FDS.with(|c| c.set(Some(h)));
+    Some(h)
+}
+
+/// Points the four hand-off fds back at /dev/null, so that the daemon holds
+/// no extra reference to the child's pipes.
+fn release_handoff(h: [RawFd; 5]) {
+    for &slot in &h[..4] {
+        // SAFETY: dup3 between reserved fds of ours.
+        unsafe { libc::dup3(h[4], slot, libc::O_CLOEXEC) };
+    }
+}
+
+/// Bytes of the stack the child of [`fork_exec`] runs on; it needs a few
+/// hundred (glibc's posix_spawn sizes its own from argv, with no guard).
+const CHILD_STACK_SIZE: usize = 64 * 1024;
+
+thread_local! {
+    /// The stack children are made on, mapped at the first spawn and kept:
+    /// a child is done with it when fork_exec returns (CLONE_VFORK), and
+    /// keeping it saves a mmap, a munmap and fresh page faults per spawn.
+    static CHILD_STACK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// An anonymous mapping used as the children's stack.
+struct ChildStack {
+    base: usize,
+}
+
+impl ChildStack {
+    fn new() -> io::Result<ChildStack> {
+        let kept = CHILD_STACK.with(|s| s.get());
+        if kept != 0 {
+            return Ok(ChildStack { base: kept });
+        }
+        // SAFETY: a new private anonymous mapping; no existing memory is
+        // affected.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                CHILD_STACK_SIZE,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        CHILD_STACK.with(|s| s.set(base as usize));
+        Ok(ChildStack {
+            base: base as usize,
+        })
+    }
+
+    /// The highest address: stacks grow down.
+    fn top(&self) -> *mut libc::c_void {
+        (self.base + CHILD_STACK_SIZE) as *mut libc::c_void
+    }
+}
+
+/// The child of [`fork_exec`]: raw syscalls on the prepared arguments, then
+/// exec, or report the failing stage and `_exit(127)`. Never returns.
+extern "C" fn spawn_child(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` points to the ChildArgs of fork_exec, which is
+    // suspended until this child execs or exits.
+    let args = unsafe { &*arg.cast_const().cast::<ChildArgs<'_>>() };
+    let plan = args.plan;
+    let (stdio, report_fd) = match args.handoff {
+        Some(h) => ([h[0], h[1], h[2]], h[3]),
+        None => (plan.stdio, args.report_fd),
+    };
     let fail = |stage: u8| -> ! {
-        // SAFETY: errno location is valid in the child.
+        // SAFETY: errno location is valid in the child (the parent's
+        // thread's, which does not look at it before its next failing call).
         let errno = unsafe { *libc::__errno_location() };
         let mut msg = [0u8; 5];
         msg[0] = stage;
         msg[1..].copy_from_slice(&errno.to_le_bytes());
-        // SAFETY: msg is a valid 5-byte buffer.
+        // SAFETY: msg is a valid 5-byte buffer on the child's stack.
         unsafe { libc::write(report_fd, msg.as_ptr().cast(), 5) };
         // SAFETY: _exit is async-signal-safe.
         unsafe { libc::_exit(127) }
     };
-    // SAFETY (whole block): raw syscalls on valid, pre-built arguments.
+    // SAFETY (whole block): raw syscalls on valid, pre-built arguments;
+    // nothing here allocates, takes a lock or writes the shared memory
+    // (beyond errno).
     unsafe {
+        // Handlers would run on the daemon's memory: the only ones are
+        // Rust's SIGSEGV/SIGBUS stack-overflow reporters (the daemon has no
+        // signal handler of its own). Rust ignores SIGPIPE; children must
+        // get the default back.
+        let mut dfl: libc::sigaction = std::mem::zeroed();
+        dfl.sa_sigaction = libc::SIG_DFL;
+        for sig in [libc::SIGSEGV, libc::SIGBUS, libc::SIGPIPE] {
+            libc::sigaction(sig, &dfl, std::ptr::null_mut());
+        }
+        if let Some(h) = args.handoff {
+            // Leave the daemon's fd table, keeping only the fds below the
+            // hand-off ones' end; kernels before 5.9: copy it whole.
+            let end = h[..4].iter().max().map_or(3, |&fd| fd + 1);
+            let flags = libc::CLOSE_RANGE_UNSHARE;
+            if libc::syscall(
+                libc::SYS_close_range,
+                end as libc::c_uint,
+                libc::c_uint::MAX,
+                flags,
+            ) != 0
+                && libc::unshare(libc::CLONE_FILES) != 0
+            {
+                fail(STAGE_EXEC);
+            }
+        }
         libc::setpgid(0, 0);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-        // Rust ignores SIGPIPE; children must get the default back.
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-        for (target, &fd) in plan.stdio.iter().enumerate() {
+        for (target, &fd) in stdio.iter().enumerate() {
             if fd == target as RawFd {
                 // dup2 onto itself keeps CLOEXEC: clear it instead.
                 let flags = libc::fcntl(fd, libc::F_GETFD);
@@ -530,9 +743,11 @@ pub fn fork_exec(plan: &ExecPlan, report: &OwnedFd) -> io::Result<i32> {
         // the report pipe, which closes itself on exec.
         close_fds_from(3, report_fd);
         if let Some((uid, gid, groups)) = &plan.user {
-            if libc::setgroups(groups.len(), groups.as_ptr()) != 0
-                || libc::setgid(*gid) != 0
-                || libc::setuid(*uid) != 0
+            // Raw syscalls: glibc's wrappers may synchronize the ids over
+            // the threads of the (shared) process.
+            if libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) != 0
+                || libc::syscall(libc::SYS_setgid, *gid) != 0
+                || libc::syscall(libc::SYS_setuid, *uid) != 0
             {
                 fail(STAGE_SETUID);
             }
@@ -545,7 +760,8 @@ pub fn fork_exec(plan: &ExecPlan, report: &OwnedFd) -> io::Result<i32> {
         if let Some(mask) = plan.umask {
             libc::umask(mask as libc::mode_t);
         }
-        libc::execve(plan.program.as_ptr(), argv.as_ptr(), envp.as_ptr());
+        libc::sigprocmask(libc::SIG_SETMASK, &args.empty, std::ptr::null_mut());
+        libc::execve(plan.program.as_ptr(), args.argv, args.envp);
         fail(STAGE_EXEC)
     }
 }
@@ -640,56 +856,74 @@ pub fn syslog_info_c(message: &CStr) {
     unsafe { libc::syslog(libc::LOG_INFO, c"%s".as_ptr(), message.as_ptr()) }
 }
 
-/// Lets go of the pages of executable code mapped during start-up and
-/// stops the kernel from mapping neighbouring pages around each fault
-/// (MADV_RANDOM), so that only the code the loop actually runs stays
-/// resident. The pages are clean copies of files: nothing is lost, a page
-/// needed again is simply faulted back in.
+/// Lets go of the pages of code and read-only data mapped so far (those
+/// the code about to run needs are faulted back in) and stops the kernel
+/// from reading ahead around each fault (MADV_RANDOM), so that only what
+/// the loop actually uses stays resident. Only private, file-backed,
+/// read-only mappings none of whose pages were ever written are touched
+/// (their `Anonymous:` is 0 in smaps; a RELRO segment relocated at load has
+/// written pages and is skipped): their pages are clean copies of files,
+/// nothing is lost, a page needed again is simply re-read from the file.
 pub fn trim_code_pages() {
-    advise_code_pages(true);
-}
-
-/// Stops the kernel from mapping neighbouring pages of executable code
-/// around each fault (MADV_RANDOM), so that a short-lived process (the ctl)
-/// keeps resident only the code it runs; the pages mapped so far stay.
-pub fn no_code_fault_around() {
-    advise_code_pages(false);
-}
-
-fn advise_code_pages(drop_mapped: bool) {
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
         return;
     };
-    for line in maps.lines() {
+    let mut current: Option<(usize, usize)> = None;
+    for line in smaps.lines() {
         let mut fields = line.split_whitespace();
-        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+        let Some(first) = fields.next() else {
             continue;
         };
-        // Executable, private, file-backed mappings only (the path column).
-        if !perms.starts_with("r-xp") || fields.nth(3).is_none() {
+        if let Some(kb) = first.strip_prefix("Anonymous:").map(|_| fields.next()) {
+            if let (Some((start, len)), Some("0")) = (current.take(), kb) {
+                drop_clean_pages(start, len);
+            }
             continue;
         }
-        let Some((start, end)) = range.split_once('-') else {
+        if first.ends_with(':') {
+            continue;
+        }
+        // A mapping's header: range, perms, offset, dev, inode, path.
+        current = None;
+        let Some(perms) = fields.next() else {
             continue;
         };
-        let (Ok(start), Ok(end)) = (
+        let file_backed = fields.nth(3).is_some();
+        if !(perms == "r-xp" || perms == "r--p") || !file_backed {
+            continue;
+        }
+        let Some((start, end)) = first.split_once('-') else {
+            continue;
+        };
+        if let (Ok(start), Ok(end)) = (
             usize::from_str_radix(start, 16),
             usize::from_str_radix(end, 16),
-        ) else {
-            continue;
-        };
-        let (addr, len) = (start as *mut libc::c_void, end.saturating_sub(start));
-        // SAFETY: the range is a whole mapping of this process; MADV_RANDOM
-        // only changes read-ahead, and MADV_DONTNEED on a clean, private,
-        // file-backed mapping drops pages that are re-read from the file on
-        // the next access, so no memory content changes.
-        unsafe {
-            libc::madvise(addr, len, libc::MADV_RANDOM);
-            if drop_mapped {
-                libc::madvise(addr, len, libc::MADV_DONTNEED);
-            }
+        ) {
+            current = Some((start, end.saturating_sub(start)));
         }
     }
+}
+
+fn drop_clean_pages(start: usize, len: usize) {
+    let addr = start as *mut libc::c_void;
+    // SAFETY: the range is a whole private, file-backed, read-only mapping
+    // of this process with no anonymous (written) page; MADV_RANDOM only
+    // changes read-ahead, and MADV_DONTNEED on it drops pages that are
+    // re-read from the file on the next access, so no memory content
+    // changes.
+    unsafe {
+        libc::madvise(addr, len, libc::MADV_RANDOM);
+        libc::madvise(addr, len, libc::MADV_DONTNEED);
+    }
+}
+
+/// Gives the free memory inside the heap back to the system
+/// (`malloc_trim(0)`): what start-up allocated and freed again (reading the
+/// configuration, the first spawns) stays resident otherwise.
+pub fn trim_heap() {
+    // SAFETY: malloc_trim only releases free memory of the allocator; no
+    // live allocation is touched.
+    unsafe { libc::malloc_trim(0) };
 }
 
 /// `listen(fd, backlog)` (again, to set the backlog of a bound socket).

@@ -66,7 +66,7 @@ fn group(g: &GroupConfig) -> Value {
     m.insert("priority".into(), json!(g.priority));
     m.insert(
         "processes".into(),
-        Value::Array(g.processes.iter().map(process).collect()),
+        Value::Array(g.processes.iter().map(|p| process(p)).collect()),
     );
     match &g.kind {
         GroupKind::Program => {

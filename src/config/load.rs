@@ -369,6 +369,8 @@ pub fn load_server_text(
     let mut groups = process_groups(&reader, &here, &node, &mut warnings)?;
     for group in &mut groups {
         for process in &mut group.processes {
+            // Not shared yet: make_mut does not copy.
+            let process = Rc::make_mut(process);
             let mut merged = environment.clone();
             for (k, v) in std::mem::take(&mut process.environment) {
                 match merged.iter_mut().find(|(mk, _)| *mk == k) {
@@ -852,7 +854,7 @@ fn processes_from_section(
     here: &str,
     node: &str,
     warnings: &mut Vec<String>,
-) -> Result<Vec<ProcessConfig>> {
+) -> Result<Vec<Rc<ProcessConfig>>> {
     let program = section.split_once(':').map(|(_, p)| p).unwrap_or(section);
     let program =
         values::process_or_group_name(program).map_err(|m| reader.section_error(section, m))?;
@@ -1010,7 +1012,7 @@ fn processes_from_section(
             .value;
         let name = expand::expand(&process_name_template, &common)
             .map_err(|e| name_raw.error(e.describe(&process_name_template)))?;
-        processes.push(ProcessConfig {
+        processes.push(Rc::new(ProcessConfig {
             name,
             group: group.to_string(),
             section: section.to_string(),
@@ -1034,7 +1036,7 @@ fn processes_from_section(
             redirect_stderr,
             environment,
             serverurl: serverurl.clone(),
-        });
+        }));
         n += 1;
     }
     processes.sort_by(|a, b| {

@@ -10,6 +10,7 @@ pub mod values;
 
 use std::fmt;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 pub use load::{find_config_file, load_ctl, load_server};
 pub use values::{AutoRestart, LogFile};
@@ -214,8 +215,10 @@ pub struct GroupConfig {
     pub name: String,
     pub priority: i64,
     pub kind: GroupKind,
-    /// Sorted by (priority, name).
-    pub processes: Vec<ProcessConfig>,
+    /// Sorted by (priority, name). Shared (`Rc`) with the daemon's groups
+    /// and processes, so a copy of the configuration costs no more than
+    /// its list.
+    pub processes: Vec<Rc<ProcessConfig>>,
 }
 
 /// One output channel's log settings.

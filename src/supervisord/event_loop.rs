@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime};
 
 use mio::unix::SourceFd;
@@ -116,7 +117,9 @@ pub(super) struct Pipes {
 
 /// One process: its configuration, its automaton, its fds.
 pub(super) struct Slot {
-    pub(super) cfg: ProcessConfig,
+    /// Shared with its group's configuration, unless AUTO log names were
+    /// resolved into a copy of its own.
+    pub(super) cfg: Rc<ProcessConfig>,
     pub(super) group: usize,
     pub(super) proc: Process,
     pub(super) pipes: Option<Pipes>,
@@ -234,29 +237,38 @@ impl Daemon {
     pub(super) fn add_group(&mut self, config: GroupConfig) {
         let gi = self.groups.len();
         let mut procs = Vec::new();
+        self.slots.reserve(config.processes.len());
         for cfg in &config.processes {
-            let mut cfg = cfg.clone();
-            for (channel, log) in [("stdout", &mut cfg.stdout), ("stderr", &mut cfg.stderr)] {
-                if log.logfile == LogFile::Auto {
-                    let s = &self.config.settings;
-                    log.logfile = match daemon::create_auto_log(
-                        &s.childlogdir,
-                        &cfg.name,
-                        channel,
-                        &s.identifier,
-                    ) {
+            let mut cfg = Rc::clone(cfg);
+            for channel in [Channel::Stdout, Channel::Stderr] {
+                let auto = match channel {
+                    Channel::Stdout => cfg.stdout.logfile == LogFile::Auto,
+                    Channel::Stderr => cfg.stderr.logfile == LogFile::Auto,
+                };
+                if !auto {
+                    continue;
+                }
+                let s = &self.config.settings;
+                let name = channel.name();
+                let logfile =
+                    match daemon::create_auto_log(&s.childlogdir, &cfg.name, name, &s.identifier) {
                         Ok(path) => LogFile::Path(path),
                         Err(e) => {
                             emit(
                                 level::ERRO,
                                 &format!(
-                                    "could not create an AUTO {channel} log for {}: {e}",
+                                    "could not create an AUTO {name} log for {}: {e}",
                                     cfg.name
                                 ),
                             );
                             LogFile::None
                         }
                     };
+                // The resolved names make this process's copy its own.
+                let owned = Rc::make_mut(&mut cfg);
+                match channel {
+                    Channel::Stdout => owned.stdout.logfile = logfile,
+                    Channel::Stderr => owned.stderr.logfile = logfile,
                 }
             }
             let strip = self.config.settings.strip_ansi;
@@ -982,11 +994,20 @@ impl Daemon {
             self.feed(proc, Input::Tick);
         }
         let mut events = Events::with_capacity(256);
+        let mut trimmed = false;
         loop {
             if self.mood < SupervisorState::Running && self.shutdown_step() {
                 return self.mood;
             }
-            if let Err(e) = self.poll.poll(&mut events, self.timeout()) {
+            let timeout = self.timeout();
+            if !trimmed && timeout.is_none_or(|t| t >= Duration::from_secs(1)) {
+                // Start-up is over (nothing to do for a while): let go of
+                // the code and the heap it used and no longer needs.
+                trimmed = true;
+                sys::trim_code_pages();
+                sys::trim_heap();
+            }
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != std::io::ErrorKind::Interrupted {
                     emit(level::CRIT, &format!("poll failed: {e}"));
                 }

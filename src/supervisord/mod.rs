@@ -278,7 +278,6 @@ fn run(
             );
         }
         ready.ready();
-        sys::trim_code_pages();
         let mood = d.run_forever();
         d.close_all_conns();
         http::remove_socket_files(&d.listeners);
