@@ -415,3 +415,51 @@ fn minfds_raises_the_open_file_limit() {
     .expect("the child's limit");
     assert!(n >= 4096, "RLIMIT_NOFILE is {n}");
 }
+
+#[test]
+fn a_mass_death_is_reaped_in_batches_and_every_program_comes_back() {
+    // More children than one loop pass reaps: the rest are reaped on the
+    // next passes (no SIGCHLD is left to announce them), and requests are
+    // answered meanwhile.
+    const N: usize = 60;
+    let sb = Sandbox::new();
+    let d = sb.path().display();
+    let conf = sb.config(
+        "",
+        &format!(
+            "[unix_http_server]\nfile={d}/s.sock\n\
+             [rpcinterface:supervisor]\n\
+             supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+             [program:p]\n{}\nnumprocs={N}\nprocess_name=%(program_name)s_%(process_num)02d\n\
+             startsecs=0\nautorestart=true\n",
+            sleeper()
+        ),
+    );
+    let mut daemon = sb.start(&conf);
+    daemon.wait_rpc();
+    daemon.wait_log_n("success: p_", N, 10.0);
+    let names: Vec<String> = (0..N).map(|i| format!("p:p_{i:02}")).collect();
+    let before: Vec<i32> = names.iter().map(|n| daemon.pid_of(n)).collect();
+    assert!(before.iter().all(|&pid| pid > 0), "{before:?}");
+    for &pid in &before {
+        // SAFETY: kill(2) on a child of the daemon under test.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    let state = daemon.call("supervisor.getState", &[]);
+    assert!(state.is_ok(), "getState during the mass death: {state:?}");
+    daemon.wait_log_n("spawned: 'p_", 2 * N, 10.0);
+    let back = wait_for(10.0, || {
+        let after: Vec<i32> = names.iter().map(|n| daemon.pid_of(n)).collect();
+        let all_new = after.iter().zip(&before).all(|(a, b)| *a > 0 && a != b);
+        let running = names.iter().all(|n| daemon.state_of(n) == "RUNNING");
+        (all_new && running).then_some(after)
+    });
+    assert!(
+        back.is_some(),
+        "not every program came back:\n{}",
+        daemon.context()
+    );
+    let log = daemon.log();
+    assert_eq!(log.matches("exited: p_").count(), N, "{log}");
+    assert_eq!(daemon.stop(), Some(0));
+}

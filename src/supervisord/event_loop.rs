@@ -33,6 +33,11 @@ pub(super) const SIGNAL_TOKEN: Token = Token(0);
 /// Listeners take tokens 1..=N.
 pub(super) const FIRST_LISTENER_TOKEN: usize = 1;
 const FIRST_DYNAMIC_TOKEN: usize = 1024;
+/// Not an fd: in the backlog, it says children are left to reap.
+const REAP_TOKEN: Token = Token(FIRST_DYNAMIC_TOKEN - 1);
+/// Children reaped (and so, with autorestart, respawned) per loop pass:
+/// when a hundred die at once, requests are still served between batches.
+const REAP_BUDGET: usize = 16;
 /// Bytes read from one pipe per wakeup before others get their turn.
 const READ_BUDGET: usize = 64 * 1024;
 
@@ -791,14 +796,33 @@ impl Daemon {
     }
 
     pub(super) fn reap(&mut self) {
-        while let Some((pid, status)) = sys::reap_any() {
-            match self.pids.remove(&pid) {
-                Some(proc) => self.child_exited(proc, status),
-                None => {
-                    let (_, msg) = crate::model::process::decode_wait_status(status);
-                    emit(level::INFO, &format!("reaped unknown pid {pid} ({msg})"));
-                }
+        while self.reap_one() {}
+    }
+
+    /// Reaps at most `budget` children; true if there may be more.
+    fn reap_some(&mut self, budget: usize) -> bool {
+        (0..budget).all(|_| self.reap_one())
+    }
+
+    /// Reaps one child if one has exited; false if none had.
+    fn reap_one(&mut self) -> bool {
+        let Some((pid, status)) = sys::reap_any() else {
+            return false;
+        };
+        match self.pids.remove(&pid) {
+            Some(proc) => self.child_exited(proc, status),
+            None => {
+                let (_, msg) = crate::model::process::decode_wait_status(status);
+                emit(level::INFO, &format!("reaped unknown pid {pid} ({msg})"));
             }
+        }
+        true
+    }
+
+    /// Reaps a batch of children; the rest, if any, on the next pass.
+    fn reap_batch(&mut self) {
+        if self.reap_some(REAP_BUDGET) && !self.backlog.contains(&REAP_TOKEN) {
+            self.backlog.push_back(REAP_TOKEN);
         }
     }
 
@@ -842,7 +866,7 @@ impl Daemon {
                         level::DEBG,
                         &format!("received {name} indicating a child quit"),
                     );
-                    self.reap();
+                    self.reap_batch();
                 }
                 libc::SIGUSR2 => {
                     emit(
@@ -1018,6 +1042,10 @@ impl Daemon {
             for token in ready {
                 if token == SIGNAL_TOKEN {
                     self.handle_signals();
+                    continue;
+                }
+                if token == REAP_TOKEN {
+                    self.reap_batch();
                     continue;
                 }
                 if token.0 >= FIRST_LISTENER_TOKEN
