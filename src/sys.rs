@@ -176,11 +176,10 @@ pub fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
 }
 
 pub fn set_nonblocking(fd: &impl AsRawFd) -> io::Result<()> {
-    let fd = fd.as_raw_fd();
-    // SAFETY: F_GETFL/F_SETFL on an fd we hold open have no memory effects.
-    let flags = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
-    // SAFETY: as above.
-    cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
+    let on: libc::c_int = 1;
+    // SAFETY: FIONBIO reads one c_int from a valid pointer; one syscall
+    // where F_GETFL + F_SETFL take two.
+    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONBIO, &on) })?;
     Ok(())
 }
 

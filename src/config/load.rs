@@ -135,6 +135,9 @@ impl Raw {
     }
 
     fn expanded(mut self, names: &Expansions) -> Result<Raw> {
+        if !self.value.contains('%') {
+            return Ok(self);
+        }
         self.value =
             expand::expand(&self.value, names).map_err(|e| self.error(e.describe(&self.value)))?;
         Ok(self)
@@ -190,6 +193,11 @@ impl<'a> Reader<'a> {
         let Some(raw) = self.raw(section, key, default) else {
             return Ok(None);
         };
+        if !raw.value.contains('%') {
+            // Nothing to expand (the common case): `%` formatting would
+            // give the text back unchanged.
+            return Ok(Some(raw));
+        }
         let mut names = self.environ.clone();
         names.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
         raw.expanded(&names).map(Some)
@@ -926,10 +934,10 @@ fn processes_from_section(
         for (k, v) in &reader.environ {
             common.insert(k.clone(), v.clone());
         }
-        let mut env_names = reader.environ.clone();
-        env_names.extend(common.clone());
         let environment = match &environment_raw {
             Some(raw) => {
+                let mut env_names = reader.environ.clone();
+                env_names.extend(common.clone());
                 let expanded = expand::expand(&raw.value, &env_names)
                     .map_err(|e| raw.error(e.describe(&raw.value)))?;
                 values::dict_of_key_value_pairs(&expanded).map_err(|m| raw.error(m))?
@@ -949,10 +957,7 @@ fn processes_from_section(
          -> Result<ChannelConfig> {
             let lf_key = format!("{ch}_logfile");
             let logfile = match reader.get(section, &lf_key, None, &common)? {
-                Some(raw) => {
-                    let names = common.clone();
-                    raw.expanded(&names)?.to(values::logfile_name)?
-                }
+                Some(raw) => raw.expanded(&common)?.to(values::logfile_name)?,
                 None => LogFile::Auto,
             };
             let backups =

@@ -85,6 +85,19 @@ impl ChannelLog {
         log
     }
 
+    /// Takes `file`, the AUTO log just created empty at this channel's
+    /// path, as the open target: the first spawn need not open it again.
+    pub fn adopt_new(&mut self, file: std::fs::File) {
+        if let (Some(path), Target::None) = (&self.path, &self.target) {
+            self.target = Target::File(RotatingFile::adopt_new(
+                path,
+                file,
+                self.maxbytes,
+                self.backups,
+            ));
+        }
+    }
+
     /// Opens the target if it is not open yet; an error leaves the channel
     /// logging nowhere but syslog, and says why (for the main log).
     pub fn ensure_open(&mut self) -> Option<String> {

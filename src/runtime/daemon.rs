@@ -196,13 +196,14 @@ pub fn clear_auto_child_logs(settings: &ServerSettings) -> Vec<String> {
 
 /// Creates an AUTO log file for a process channel, named like the
 /// reference's (`name-stdout---identifier-XXXXXXXX.log`), and returns its
-/// path.
+/// path and the new, empty file, open for appending (the channel's log may
+/// adopt it rather than open it again).
 pub fn create_auto_log(
     childlogdir: &str,
     name: &str,
     channel: &str,
     identifier: &str,
-) -> io::Result<String> {
+) -> io::Result<(String, std::fs::File)> {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_";
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -220,12 +221,8 @@ pub fn create_auto_log(
             suffix.push(CHARS[(seed % CHARS.len() as u64) as usize] as char);
         }
         let path = format!("{childlogdir}/{name}-{channel}---{identifier}-{suffix}.log");
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(_) => return Ok(path),
+        match crate::runtime::logfile::create_new_for_append(std::path::Path::new(&path)) {
+            Ok(file) => return Ok((path, file)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }
@@ -262,9 +259,12 @@ mod tests {
     fn auto_logs_are_created_and_cleaned() {
         let dir = tempfile::tempdir().expect("tempdir");
         let d = dir.path().to_str().expect("utf-8");
-        let a = create_auto_log(d, "web", "stdout", "supervisor").expect("create");
-        let b = create_auto_log(d, "web", "stdout", "supervisor").expect("create");
+        let (a, mut file) = create_auto_log(d, "web", "stdout", "supervisor").expect("create");
+        let (b, _) = create_auto_log(d, "web", "stdout", "supervisor").expect("create");
         assert_ne!(a, b);
+        // The file comes back open for appending.
+        std::io::Write::write_all(&mut file, b"x").expect("write");
+        assert_eq!(std::fs::read(&a).expect("read"), b"x");
         assert!(is_auto_log_name(
             Path::new(&a)
                 .file_name()

@@ -99,6 +99,24 @@ impl RotatingFile {
         Ok(log)
     }
 
+    /// A log on a file just created empty at `path` (an AUTO log) and
+    /// opened for appending: no second open, no stat.
+    pub fn adopt_new(
+        path: impl AsRef<Path>,
+        file: File,
+        maxbytes: u64,
+        backups: u32,
+    ) -> RotatingFile {
+        RotatingFile {
+            path: path.as_ref().to_path_buf(),
+            maxbytes,
+            backups,
+            file: Some(file),
+            size: 0,
+            regular: true,
+        }
+    }
+
     /// The path this file was opened with.
     pub fn path(&self) -> &Path {
         &self.path
@@ -226,6 +244,16 @@ impl RotatingFile {
         self.file = Some(file);
         Ok(())
     }
+}
+
+/// Creates `path`, which must not exist, open for appending (with the mode
+/// every log file is created with).
+pub fn create_new_for_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .mode(CREATE_MODE)
+        .open(path)
 }
 
 fn append_open(path: &Path) -> io::Result<File> {

@@ -245,6 +245,9 @@ impl Daemon {
         self.slots.reserve(config.processes.len());
         for cfg in &config.processes {
             let mut cfg = Rc::clone(cfg);
+            // AUTO files of a program about to start stay open for its
+            // first spawn; the others are reopened if it ever starts.
+            let mut created = [None, None];
             for channel in [Channel::Stdout, Channel::Stderr] {
                 let auto = match channel {
                     Channel::Stdout => cfg.stdout.logfile == LogFile::Auto,
@@ -257,7 +260,12 @@ impl Daemon {
                 let name = channel.name();
                 let logfile =
                     match daemon::create_auto_log(&s.childlogdir, &cfg.name, name, &s.identifier) {
-                        Ok(path) => LogFile::Path(path),
+                        Ok((path, file)) => {
+                            if cfg.autostart {
+                                created[channel as usize] = Some(file);
+                            }
+                            LogFile::Path(path)
+                        }
                         Err(e) => {
                             emit(
                                 level::ERRO,
@@ -277,8 +285,15 @@ impl Daemon {
                 }
             }
             let strip = self.config.settings.strip_ansi;
-            let (stdout, e1) = Output::new(&cfg.stdout, &cfg.name, strip);
-            let (stderr, e2) = Output::new(&cfg.stderr, &cfg.name, strip);
+            let (mut stdout, e1) = Output::new(&cfg.stdout, &cfg.name, strip);
+            let (mut stderr, e2) = Output::new(&cfg.stderr, &cfg.name, strip);
+            let [out_file, err_file] = created;
+            if let Some(file) = out_file {
+                stdout.log.adopt_new(file);
+            }
+            if let Some(file) = err_file {
+                stderr.log.adopt_new(file);
+            }
             for e in [e1, e2].into_iter().flatten() {
                 emit(level::ERRO, &e);
             }

@@ -17,7 +17,6 @@ tests poll those files with deadlines (`wait_for`), never with a bare sleep.
 
 EVENTS_KEEP=1 keeps every daemon's directory (config, main log, records) for a post-mortem.
 """
-import http.client
 import json
 import os
 import secrets
@@ -27,12 +26,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import xmlrpc.client
 from pathlib import Path
 
 import pytest
-from supervisor.xmlrpc import SupervisorTransport, UnixStreamHTTPConnection
+from interop_common import UnixTransport, cmdline, marked_pids, wait_for
 
 KIND = os.environ.get('EVENTS_DAEMON', 'ours')
 assert KIND in ('ours', 'reference'), 'EVENTS_DAEMON must be "ours" or "reference"'
@@ -43,27 +41,8 @@ PYTHON = sys.executable
 VENV_BIN = Path(sys.executable).parent
 MARKER_VAR = 'EVTEST_MARKER'
 IDENT = 'evtest-ident'
-TIMEOUT = 30  # socket timeout of every client: no test can hang forever
 
 HEADER_KEYS = ['ver', 'server', 'serial', 'pool', 'poolserial', 'eventname', 'len']
-
-
-def wait_for(predicate, timeout=10.0, what='condition', interval=0.02):
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
-    end = time.monotonic() + timeout
-    last_exc = None
-    while True:
-        try:
-            value = predicate()
-        except (OSError, ValueError, xmlrpc.client.Fault, xmlrpc.client.ProtocolError,
-                http.client.HTTPException) as e:
-            value, last_exc = None, e
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError('timed out after %ss waiting for %s (last error: %r)'
-                                 % (timeout, what, last_exc))
-        time.sleep(interval)
 
 
 def py(script, *args):
@@ -73,37 +52,6 @@ def py(script, *args):
 
 def venv_script(name):
     return str(VENV_BIN / name)
-
-
-def free_port():
-    import socket
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-# --------------------------------------------------------------------------- clients
-
-class _UnixConnection(UnixStreamHTTPConnection):
-    def connect(self):
-        import socket
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self.socketfile)
-        self.sock = sock
-
-
-class UnixTransport(SupervisorTransport):
-    """supervisor's own unix-socket transport, with a socket timeout."""
-
-    def __init__(self, path, timeout=TIMEOUT):
-        SupervisorTransport.__init__(self, None, None, 'unix://' + path)
-
-        def get_connection():
-            conn = _UnixConnection('localhost', timeout=timeout)
-            conn.socketfile = path
-            return conn
-        self._get_connection = get_connection
 
 
 # --------------------------------------------------------------------------- records
@@ -331,15 +279,15 @@ class EvDaemon:
             except OSError:
                 pass
         if REFERENCE:
-            for pid in marked_pids(self.marker):
+            for pid in marked_pids(MARKER_VAR, self.marker):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
         try:
-            wait_for(lambda: not marked_pids(self.marker), 5, 'children to go')
+            wait_for(lambda: not marked_pids(MARKER_VAR, self.marker), 5, 'children to go')
         except AssertionError:
-            for pid in marked_pids(self.marker):
+            for pid in marked_pids(MARKER_VAR, self.marker):
                 problems.append('survivor: %d %s' % (pid, cmdline(pid)))
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -351,33 +299,6 @@ class EvDaemon:
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def marked_pids(marker):
-    """Live (non-zombie) processes whose environment carries our marker."""
-    needle = ('%s=%s' % (MARKER_VAR, marker)).encode()
-    pids = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open('/proc/%s/environ' % entry, 'rb') as f:
-                env = f.read()
-            with open('/proc/%s/stat' % entry) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if needle in env.split(b'\0') and stat.rsplit(')', 1)[1].split()[0] != 'Z':
-            pids.append(int(entry))
-    return pids
-
-
-def cmdline(pid):
-    try:
-        with open('/proc/%d/cmdline' % pid, 'rb') as f:
-            return f.read().replace(b'\0', b' ').decode(errors='replace').strip()
-    except OSError:
-        return '?'
 
 
 def make_daemon(request, sections, start=True, **kw):

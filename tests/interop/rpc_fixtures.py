@@ -33,14 +33,15 @@ import xmlrpc.client
 from pathlib import Path
 
 import pytest
-from supervisor.xmlrpc import SupervisorTransport, UnixStreamHTTPConnection
+# Re-exported to the test modules (they import * from here).
+from interop_common import (TIMEOUT, UnixTransport, cmdline, free_port, marked_pids,  # noqa: F401
+                            proc_alive, unix_connection, wait_for)
 
 KIND = os.environ.get('RPC_DAEMON', 'ours')
 assert KIND in ('ours', 'reference'), 'RPC_DAEMON must be "ours" or "reference"'
 REFERENCE = KIND == 'reference'
 REPO = Path(__file__).resolve().parents[2]
 MARKER_VAR = 'RPCTEST_MARKER'
-TIMEOUT = 30  # socket timeout of every client: no test can hang forever
 
 # Fault codes (supervisor.xmlrpc.Faults)
 UNKNOWN_METHOD = 1
@@ -71,56 +72,11 @@ def reference_skip(reason):
     return pytest.mark.skipif(REFERENCE, reason='reference: ' + reason)
 
 
-def wait_for(predicate, timeout=10.0, what='condition', interval=0.01):
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
-    end = time.monotonic() + timeout
-    last_exc = None
-    while True:
-        try:
-            value = predicate()
-        except (OSError, xmlrpc.client.Fault, xmlrpc.client.ProtocolError,
-                http.client.HTTPException) as e:
-            value, last_exc = None, e
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError('timed out after %ss waiting for %s (last error: %r)'
-                                 % (timeout, what, last_exc))
-        time.sleep(interval)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def sha1_hex(text):
     return hashlib.sha1(text.encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------- clients
-
-class _UnixConnection(UnixStreamHTTPConnection):
-    def connect(self):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self.socketfile)
-        self.sock = sock
-
-
-class UnixTransport(SupervisorTransport):
-    """supervisor's own unix-socket transport, with a socket timeout."""
-
-    def __init__(self, path, username=None, password=None, timeout=TIMEOUT):
-        SupervisorTransport.__init__(self, username, password, 'unix://' + path)
-
-        def get_connection():
-            conn = _UnixConnection('localhost', timeout=timeout)
-            conn.socketfile = path
-            return conn
-        self._get_connection = get_connection
-
 
 class TcpTransport(xmlrpc.client.Transport):
     """Plain xmlrpc.client transport (http://127.0.0.1:PORT/RPC2), with a socket timeout."""
@@ -138,9 +94,7 @@ class TcpTransport(xmlrpc.client.Transport):
 def http_connection(daemon, transport, timeout=TIMEOUT):
     """A raw http.client connection to the daemon over `transport` ('unix' or 'inet')."""
     if transport == 'unix':
-        conn = _UnixConnection('localhost', timeout=timeout)
-        conn.socketfile = daemon.sock_path
-        return conn
+        return unix_connection(daemon.sock_path, timeout)
     return http.client.HTTPConnection('127.0.0.1', daemon.port, timeout=timeout)
 
 
@@ -442,7 +396,7 @@ class Daemon:
         if REFERENCE:
             # (repeatedly: a child caught in the middle of its exec may be missed once)
             def all_killed():
-                pids = marked_pids(self.marker)
+                pids = marked_pids(MARKER_VAR, self.marker)
                 for pid in pids:
                     try:
                         os.kill(pid, signal.SIGKILL)
@@ -454,9 +408,9 @@ class Daemon:
             except AssertionError:
                 pass
         try:
-            wait_for(lambda: not marked_pids(self.marker), 3, 'children to go')
+            wait_for(lambda: not marked_pids(MARKER_VAR, self.marker), 3, 'children to go')
         except AssertionError:
-            for pid in marked_pids(self.marker):
+            for pid in marked_pids(MARKER_VAR, self.marker):
                 problems.append('survivor: %d %s' % (pid, cmdline(pid)))
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -489,40 +443,6 @@ class Daemon:
             except OSError:
                 return False
         wait_for(found, timeout, '%r in %s' % (needle, path))
-
-
-def marked_pids(marker):
-    needle = ('%s=%s' % (MARKER_VAR, marker)).encode()
-    pids = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/environ' % entry, 'rb') as f:
-                env = f.read()
-        except OSError:
-            continue
-        if needle in env.split(b'\0'):
-            pids.append(int(entry))
-    return pids
-
-
-def cmdline(pid):
-    try:
-        with open('/proc/%d/cmdline' % pid, 'rb') as f:
-            return f.read().replace(b'\0', b' ').decode(errors='replace').strip()
-    except OSError:
-        return '?'
-
-
-def proc_alive(pid):
-    """True when pid exists and is not a zombie."""
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat.rsplit(')', 1)[1].split()[0] != 'Z'
 
 
 def make_daemon(request, **kw):

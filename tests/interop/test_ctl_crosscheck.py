@@ -27,7 +27,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from interop_common import free_port, marked_pids
 from supervisor.xmlrpc import SupervisorTransport
 
 REPO = Path(__file__).resolve().parents[2]
@@ -133,12 +133,6 @@ CONFIG_EDIT = [
 ]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def wait_for(what, check, timeout=DEADLINE):
     deadline = time.monotonic() + timeout
     while True:
@@ -148,25 +142,6 @@ def wait_for(what, check, timeout=DEADLINE):
         if time.monotonic() > deadline:
             raise AssertionError('timed out waiting for ' + what)
         time.sleep(0.02)
-
-
-def marked_processes(marker):
-    """Live (non-zombie) processes whose environment carries the marker."""
-    needle = ('%s=%s' % (MARKER_VAR, marker)).encode()
-    found = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/environ' % entry, 'rb') as f:
-                env = f.read().split(b'\0')
-            with open('/proc/%s/stat' % entry) as f:
-                state = f.read().rsplit(')', 1)[1].split()[0]
-        except OSError:
-            continue
-        if needle in env and state != 'Z':
-            found.append(int(entry))
-    return found
 
 
 class Daemon:
@@ -252,9 +227,9 @@ class Daemon:
             self.log.close()
         # A grandchild (ticker's `sleep 0.2`) may take a moment to finish once orphaned.
         deadline = time.monotonic() + 5
-        while marked_processes(self.marker) and time.monotonic() < deadline:
+        while marked_pids(MARKER_VAR, self.marker) and time.monotonic() < deadline:
             time.sleep(0.02)
-        survivors = marked_processes(self.marker)
+        survivors = marked_pids(MARKER_VAR, self.marker)
         for pid in survivors:
             try:
                 os.kill(pid, signal.SIGKILL)

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from events_fixtures import (IDENT, free_port, make_daemon, py, recorder, state_fields,
+from interop_common import free_port
+from events_fixtures import (IDENT, make_daemon, py, recorder, state_fields,
                              wait_for)
 
 HEADER_RE = re.compile(

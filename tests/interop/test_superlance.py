@@ -11,7 +11,8 @@ import urllib.request
 
 import pytest
 
-from events_fixtures import (LISTENERS, free_port, make_daemon, py, venv_script, wait_for)
+from interop_common import free_port
+from events_fixtures import (LISTENERS, make_daemon, py, venv_script, wait_for)
 
 pytest.importorskip('superlance', reason='superlance is in tests/requirements.txt')
 

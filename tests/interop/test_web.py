@@ -30,12 +30,12 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 import urllib.parse
 import xmlrpc.client
 from pathlib import Path
 
 import pytest
+from interop_common import free_port, marked_pids, wait_for
 
 pytestmark = pytest.mark.skipif(os.environ.get('RPC_DAEMON') == 'reference',
                                 reason='the web UI markup is ours, not the reference\'s')
@@ -69,47 +69,8 @@ SETTLED = {'web': 'RUNNING', 'idle': 'STOPPED', 'broken': 'FATAL', 'missing': 'S
 RUNNING_STATES = ('RUNNING', 'STARTING', 'BACKOFF')
 
 
-def wait_for(predicate, timeout=10.0, what='condition', interval=0.02, errors=(OSError,)):
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
-    end = time.monotonic() + timeout
-    last = None
-    while True:
-        try:
-            value = predicate()
-        except errors as e:
-            value, last = None, e
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError('timed out after %ss waiting for %s (last error: %r)'
-                                 % (timeout, what, last))
-        time.sleep(interval)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def basic(user, password):
     return 'Basic ' + base64.b64encode(('%s:%s' % (user, password)).encode()).decode()
-
-
-def marked_pids(marker):
-    needle = ('%s=%s' % (MARKER_VAR, marker)).encode()
-    pids = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/environ' % entry, 'rb') as f:
-                env = f.read()
-        except OSError:
-            continue
-        if needle in env.split(b'\0'):
-            pids.append(int(entry))
-    return pids
 
 
 # --------------------------------------------------------------------------- daemon
@@ -244,9 +205,9 @@ class Daemon:
             self.proc.wait()
         survivors = []
         try:
-            wait_for(lambda: not marked_pids(self.marker), 3, 'children to go')
+            wait_for(lambda: not marked_pids(MARKER_VAR, self.marker), 3, 'children to go')
         except AssertionError:
-            for pid in marked_pids(self.marker):
+            for pid in marked_pids(MARKER_VAR, self.marker):
                 survivors.append(pid)
                 try:
                     os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,104 @@
+"""Helpers every interop suite shares: a free TCP port, polling with a
+deadline (never a bare sleep), the /proc scan for processes carrying a test's
+marker, and the reference's unix-socket XML-RPC transport with a timeout.
+"""
+import http.client
+import os
+import socket
+import time
+import xmlrpc.client
+
+from supervisor.xmlrpc import SupervisorTransport, UnixStreamHTTPConnection
+
+TIMEOUT = 30  # socket timeout of every client: no test can hang forever
+
+# What a polled predicate may raise while the daemon is not there yet.
+POLL_ERRORS = (OSError, ValueError, xmlrpc.client.Fault, xmlrpc.client.ProtocolError,
+               http.client.HTTPException)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=10.0, what='condition', interval=0.02, errors=POLL_ERRORS):
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    end = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            value = predicate()
+        except errors as e:
+            value, last = None, e
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError('timed out after %ss waiting for %s (last error: %r)'
+                                 % (timeout, what, last))
+        time.sleep(interval)
+
+
+def _state(pid):
+    with open('/proc/%d/stat' % pid) as f:
+        return f.read().rsplit(')', 1)[1].split()[0]
+
+
+def marked_pids(var, marker):
+    """Live (non-zombie) processes, other than this one, whose environment
+    carries `var`=`marker`."""
+    needle = ('%s=%s' % (var, marker)).encode()
+    pids = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open('/proc/%s/environ' % entry, 'rb') as f:
+                env = f.read()
+            alive = _state(int(entry)) != 'Z'
+        except OSError:
+            continue
+        if alive and needle in env.split(b'\0'):
+            pids.append(int(entry))
+    return pids
+
+
+def cmdline(pid):
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            return f.read().replace(b'\0', b' ').decode(errors='replace').strip()
+    except OSError:
+        return '?'
+
+
+def proc_alive(pid):
+    """True when pid exists and is not a zombie."""
+    try:
+        return _state(pid) != 'Z'
+    except OSError:
+        return False
+
+
+class UnixConnection(UnixStreamHTTPConnection):
+    """The reference's unix-socket HTTP connection, with a socket timeout."""
+
+    def connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self.socketfile)
+        self.sock = sock
+
+
+def unix_connection(path, timeout=TIMEOUT):
+    conn = UnixConnection('localhost', timeout=timeout)
+    conn.socketfile = path
+    return conn
+
+
+class UnixTransport(SupervisorTransport):
+    """supervisor's own unix-socket transport, with a socket timeout."""
+
+    def __init__(self, path, username=None, password=None, timeout=TIMEOUT):
+        SupervisorTransport.__init__(self, username, password, 'unix://' + path)
+        self._get_connection = lambda: unix_connection(path, timeout)
