@@ -19,7 +19,7 @@ use crate::config::load::ServerOverrides;
 use crate::config::{
     values, ChannelConfig, FcgiSocket, GroupConfig, GroupKind, LogFile, ProcessConfig, ServerConfig,
 };
-use crate::model::events::{Event, Who};
+use crate::model::events::Event;
 use crate::model::listener::Pool;
 use crate::model::output::{AnsiStripper, Capture, Channel, Piece};
 use crate::model::process::{Action, Input, Now, Process};
@@ -660,11 +660,6 @@ impl Daemon {
                 Piece::Captured(data) => self.record_log(proc, channel, &data, true),
                 Piece::Communication(data) => {
                     let slot = &self.slots[proc];
-                    let group = self
-                        .groups
-                        .get(slot.group)
-                        .map(|g| g.config.name.as_str())
-                        .unwrap_or("");
                     emit(
                         level::DEBG,
                         &format!(
@@ -673,11 +668,8 @@ impl Daemon {
                             channel.name()
                         ),
                     );
-                    let who = Who {
-                        process: &slot.cfg.name,
-                        group,
-                    };
-                    let event = Event::process_communication(who, channel, slot.proc.pid, &data);
+                    let event =
+                        Event::process_communication(self.who(proc), channel, slot.proc.pid, &data);
                     self.notify(event);
                 }
             }
@@ -704,16 +696,8 @@ impl Daemon {
             emit(level::DEBG, &output_line(&slot.cfg.name, channel, data));
         }
         if out.events_enabled {
-            let group = self
-                .groups
-                .get(slot.group)
-                .map(|g| g.config.name.as_str())
-                .unwrap_or("");
-            let who = Who {
-                process: &slot.cfg.name,
-                group,
-            };
-            let event = Event::process_log(who, channel, slot.proc.pid, data);
+            let pid = slot.proc.pid;
+            let event = Event::process_log(self.who(proc), channel, pid, data);
             self.notify(event);
         }
     }

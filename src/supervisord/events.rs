@@ -76,18 +76,22 @@ impl Daemon {
         if !self.has_pools() {
             return;
         }
+        let event = Event::process_state(self.who(proc), from, to, expected, pid, tries);
+        self.notify(event);
+    }
+
+    /// A process and its group, as events name them.
+    pub(super) fn who(&self, proc: usize) -> Who<'_> {
         let slot = &self.slots[proc];
         let group = self
             .groups
             .get(slot.group)
             .map(|g| g.config.name.as_str())
             .unwrap_or("");
-        let who = Who {
+        Who {
             process: &slot.cfg.name,
             group,
-        };
-        let event = Event::process_state(who, from, to, expected, pid, tries);
-        self.notify(event);
+        }
     }
 
     pub(super) fn has_pools(&self) -> bool {
