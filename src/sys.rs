@@ -587,6 +587,13 @@ thread_local! {
     static HANDOFF_FDS: std::cell::Cell<Option<[RawFd; 5]>> = const { std::cell::Cell::new(None) };
 }
 
+/// Reserves the hand-off fds now, while the lowest fds are free: a child
+/// copies every fd below them, so they must come before the log files of
+/// hundreds of programs (call before opening those).
+pub fn reserve_spawn_fds() {
+    let _ = handoff_fds();
+}
+
 /// The reserved fds, made on first use; None if they cannot be (the child
 /// then copies the whole table as fork does).
 fn handoff_fds() -> Option<[RawFd; 5]> {

@@ -233,6 +233,8 @@ impl Daemon {
         for (i, l) in d.listeners.iter_mut().enumerate() {
             l.register(d.poll.registry(), Token(FIRST_LISTENER_TOKEN + i))?;
         }
+        // Before the AUTO log files: a child copies every fd below these.
+        sys::reserve_spawn_fds();
         for group in d.config.groups.clone() {
             d.add_group(group);
         }
