@@ -81,12 +81,16 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-# Fuzz the configuration parser (cargo-fuzz on the stable toolchain).
+# Fuzz the parsers (cargo-fuzz on the stable toolchain): the configuration
+# loader, then the XML-RPC reader (with a write-and-read-back check);
+# FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 600
 fuzz:
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
 	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run config corpus/config -- \
 	  -dict=config.dict -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run xmlrpc corpus/xmlrpc -- \
+	  -max_len=8192 -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
 
 clean:
 	$(CARGO) clean

@@ -445,9 +445,17 @@ fn decode(body: &[u8]) -> Result<Cow<'_, str>, ParseError> {
         .map(|e| e.to_ascii_lowercase())
         .as_deref()
     {
-        None | Some("utf-8" | "utf8") => std::str::from_utf8(body)
-            .map(Cow::Borrowed)
-            .map_err(|e| ParseError::new(format!("body is not UTF-8: {e}"))),
+        None | Some("utf-8" | "utf8") => {
+            let text = std::str::from_utf8(body)
+                .map_err(|e| ParseError::new(format!("body is not UTF-8: {e}")))?;
+            // The two non-characters XML forbids that UTF-8 can encode.
+            match text.find(['\u{FFFE}', '\u{FFFF}']) {
+                Some(at) => Err(ParseError::new(format!(
+                    "character XML cannot carry at byte {at}"
+                ))),
+                None => Ok(Cow::Borrowed(text)),
+            }
+        }
         Some("iso-8859-1" | "iso8859-1" | "latin-1" | "latin1" | "l1") => {
             Ok(Cow::Owned(body.iter().map(|&b| char::from(b)).collect()))
         }
@@ -1450,6 +1458,7 @@ mod tests {
             one("<string>a&#1;b</string>"),
             one("<string>a&#0;b</string>"),
             one("<string>a&#xFFFE;b</string>"),
+            one("<string>a\u{FFFF}b</string>"),
             one("<string>&nbsp;</string>"),
             one("<string>a & b</string>"),
             one("<string>a &amp b</string>"),
