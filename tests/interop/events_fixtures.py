@@ -30,7 +30,7 @@ import xmlrpc.client
 from pathlib import Path
 
 import pytest
-from interop_common import UnixTransport, cmdline, marked_pids, wait_for
+from interop_common import UnixTransport, stop_daemon, wait_for
 
 KIND = os.environ.get('EVENTS_DAEMON', 'ours')
 assert KIND in ('ours', 'reference'), 'EVENTS_DAEMON must be "ours" or "reference"'
@@ -255,44 +255,8 @@ class EvDaemon:
         self.proc.wait(timeout=timeout)
 
     def stop(self):
-        """Stop the daemon; return a list of problems (marked processes that survived it).
-
-        Ours gets SIGTERM and must stop every child and exit within 20 s. The reference is
-        not under test (and stops one group per 1 s loop turn): it is killed outright, its
-        children with it.
-        """
-        problems = []
-        if self.proc is not None and self.proc.poll() is None:
-            if REFERENCE:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            else:
-                self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                problems.append('the daemon did not exit within 20 s of SIGTERM')
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)  # the daemon's own group, if any left
-            except OSError:
-                pass
-        if REFERENCE:
-            for pid in marked_pids(MARKER_VAR, self.marker):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-        try:
-            wait_for(lambda: not marked_pids(MARKER_VAR, self.marker), 5, 'children to go')
-        except AssertionError:
-            for pid in marked_pids(MARKER_VAR, self.marker):
-                problems.append('survivor: %d %s' % (pid, cmdline(pid)))
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+        """Stop the daemon; return a list of problems (see interop_common.stop_daemon)."""
+        problems = stop_daemon(self.proc, MARKER_VAR, self.marker, REFERENCE, settle=5)
         if self.out is not None:
             self.out.close()
         return problems

@@ -4,7 +4,9 @@ marker, and the reference's unix-socket XML-RPC transport with a timeout.
 """
 import http.client
 import os
+import signal
 import socket
+import subprocess
 import time
 import xmlrpc.client
 
@@ -102,3 +104,64 @@ class UnixTransport(SupervisorTransport):
     def __init__(self, path, username=None, password=None, timeout=TIMEOUT):
         SupervisorTransport.__init__(self, username, password, 'unix://' + path)
         self._get_connection = lambda: unix_connection(path, timeout)
+
+
+def kill_survivors(var, marker, timeout=3):
+    """Waits up to `timeout` seconds for the processes carrying the marker
+    to go; kills those left and returns them as problems."""
+    try:
+        wait_for(lambda: not marked_pids(var, marker), timeout, 'children to go')
+        return []
+    except AssertionError:
+        problems = []
+        for pid in marked_pids(var, marker):
+            problems.append('survivor: %d %s' % (pid, cmdline(pid)))
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        return problems
+
+
+def stop_daemon(proc, var, marker, reference=False, settle=3):
+    """Stops a daemon under test; returns a list of problems (a daemon that
+    did not exit in time, marked processes that survived it; those are
+    killed now).
+
+    Ours gets SIGTERM and must stop every child and exit within 20 s: that
+    is checked. The reference is not under test, and on SIGTERM it stops one
+    group per main-loop turn (up to 1 s each), which would dominate a
+    suite's time: it is killed outright, its children with it.
+    """
+    problems = []
+    if proc is not None and proc.poll() is None:
+        if reference:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            problems.append('the daemon did not exit within 20 s of SIGTERM')
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    if proc is not None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # the daemon's own group, if any left
+        except OSError:
+            pass
+    if reference:
+        # (repeatedly: a child caught in the middle of its exec may be missed once)
+        def all_killed():
+            pids = marked_pids(var, marker)
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            return not pids
+        try:
+            wait_for(all_killed, 3, 'the reference children to be killed')
+        except AssertionError:
+            pass
+    return problems + kill_survivors(var, marker, settle)

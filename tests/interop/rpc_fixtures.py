@@ -23,7 +23,6 @@ import http.client
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -34,8 +33,8 @@ from pathlib import Path
 
 import pytest
 # Re-exported to the test modules (they import * from here).
-from interop_common import (TIMEOUT, UnixTransport, cmdline, free_port, marked_pids,  # noqa: F401
-                            proc_alive, unix_connection, wait_for)
+from interop_common import (TIMEOUT, UnixTransport, free_port, proc_alive,  # noqa: F401
+                            stop_daemon, unix_connection, wait_for)
 
 KIND = os.environ.get('RPC_DAEMON', 'ours')
 assert KIND in ('ours', 'reference'), 'RPC_DAEMON must be "ours" or "reference"'
@@ -369,53 +368,8 @@ class Daemon:
         assert self.proc.poll() is None
 
     def stop(self):
-        """Stop the daemon; return a list of problems (marked processes that survived it).
-
-        Ours gets SIGTERM and must stop every child and exit within 20 s: that is checked.
-        The reference is not under test, and on SIGTERM it stops one group per main-loop
-        iteration (up to 1 s each: its poll is not interrupted by signals), which would
-        dominate the suite's time; it is killed outright and its children with it.
-        """
-        problems = []
-        if self.proc is not None and self.proc.poll() is None:
-            if REFERENCE:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            else:
-                self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                problems.append('the daemon did not exit within 20 s of SIGTERM')
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)  # the daemon's own group, if any left
-            except OSError:
-                pass
-        if REFERENCE:
-            # (repeatedly: a child caught in the middle of its exec may be missed once)
-            def all_killed():
-                pids = marked_pids(MARKER_VAR, self.marker)
-                for pid in pids:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except OSError:
-                        pass
-                return not pids
-            try:
-                wait_for(all_killed, 3, 'the reference children to be killed')
-            except AssertionError:
-                pass
-        try:
-            wait_for(lambda: not marked_pids(MARKER_VAR, self.marker), 3, 'children to go')
-        except AssertionError:
-            for pid in marked_pids(MARKER_VAR, self.marker):
-                problems.append('survivor: %d %s' % (pid, cmdline(pid)))
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+        """Stop the daemon; return a list of problems (see interop_common.stop_daemon)."""
+        problems = stop_daemon(self.proc, MARKER_VAR, self.marker, REFERENCE)
         self.out.close()
         return problems
 

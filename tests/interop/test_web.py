@@ -35,7 +35,7 @@ import xmlrpc.client
 from pathlib import Path
 
 import pytest
-from interop_common import free_port, marked_pids, wait_for
+from interop_common import free_port, kill_survivors, wait_for
 
 pytestmark = pytest.mark.skipif(os.environ.get('RPC_DAEMON') == 'reference',
                                 reason='the web UI markup is ours, not the reference\'s')
@@ -203,16 +203,7 @@ class Daemon:
             except OSError:
                 pass
             self.proc.wait()
-        survivors = []
-        try:
-            wait_for(lambda: not marked_pids(MARKER_VAR, self.marker), 3, 'children to go')
-        except AssertionError:
-            for pid in marked_pids(MARKER_VAR, self.marker):
-                survivors.append(pid)
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+        survivors = kill_survivors(MARKER_VAR, self.marker)
         if self.out is not None:
             self.out.close()
         return survivors
