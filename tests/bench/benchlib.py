@@ -185,7 +185,61 @@ def rpc_proxy(url):
         "http://127.0.0.1", transport=SupervisorTransport(None, None, url), allow_none=True)
 
 
-class Daemon:
+class DaemonProcess:
+    """What every benchmark's daemon has: its process (`proc`, a pidfd),
+    its directory (`dir`, with the daemon's output in stdout.txt) and a
+    `kind` ("ours" or "reference"). Subclasses write the config and start
+    it."""
+
+    proc = None
+    pidfd = None
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def check_alive(self):
+        if self.proc.poll() is not None:
+            raise BenchError(
+                f"{self.kind} daemon exited with status {self.proc.returncode}:\n" + self.tail())
+
+    def tail(self, n=15):
+        try:
+            with open(os.path.join(self.dir, "stdout.txt"), "rb") as f:
+                lines = f.read().decode(errors="replace").splitlines()
+        except OSError:
+            lines = []
+        return "\n".join(lines[-n:])
+
+    def wait_exit(self, timeout=60.0):
+        """SIGTERM; returns the time until the daemon has exited."""
+        t0 = now()
+        os.kill(self.pid, signal.SIGTERM)
+        p = select.poll()
+        p.register(self.pidfd, select.POLLIN)
+        if not p.poll(timeout * 1000):
+            raise BenchError(f"{self.kind} daemon did not exit within {timeout} s of SIGTERM")
+        elapsed = now() - t0
+        self.proc.wait()
+        return elapsed
+
+    def close(self):
+        """Best-effort teardown (the marker scan catches the rest)."""
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+
+
+class Daemon(DaemonProcess):
     """One supervisord, ours or the reference, in the foreground on a
     generated configuration: [unix_http_server] and [inet_http_server]
     (127.0.0.1, a free port) plus the `programs` text given."""
@@ -263,25 +317,8 @@ serverurl={self.unix_url}
         rpc("close")()
         return self
 
-    @property
-    def pid(self):
-        return self.proc.pid
-
     def rpc(self, url=None):
         return rpc_proxy(url or self.unix_url)
-
-    def check_alive(self):
-        if self.proc.poll() is not None:
-            raise BenchError(
-                f"{self.kind} daemon exited with status {self.proc.returncode}:\n" + self.tail())
-
-    def tail(self, n=15):
-        try:
-            with open(os.path.join(self.dir, "stdout.txt"), "rb") as f:
-                lines = f.read().decode(errors="replace").splitlines()
-        except OSError:
-            lines = []
-        return "\n".join(lines[-n:])
 
     def log_lines(self):
         try:
@@ -308,31 +345,9 @@ serverurl={self.unix_url}
 
     def stop(self, timeout=60.0):
         """SIGTERM; returns the time until the daemon has exited."""
-        t0 = now()
-        os.kill(self.pid, signal.SIGTERM)
-        p = select.poll()
-        p.register(self.pidfd, select.POLLIN)
-        if not p.poll(timeout * 1000):
-            raise BenchError(f"{self.kind} daemon did not exit within {timeout} s of SIGTERM")
-        elapsed = now() - t0
-        self.proc.wait()
+        elapsed = self.wait_exit(timeout)
         self.close()
         return elapsed
-
-    def close(self):
-        """Best-effort teardown (the marker scan catches the rest)."""
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        if self.pidfd is not None:
-            os.close(self.pidfd)
-            self.pidfd = None
 
 
 class Session:

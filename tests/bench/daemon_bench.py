@@ -125,7 +125,7 @@ class LogTail:
             self.file = None
 
 
-class Daemon:
+class Daemon(bl.DaemonProcess):
     """One supervisord (ours or the reference) on a generated config."""
 
     def __init__(self, bench, kind, workdir, nprocs):
@@ -195,25 +195,6 @@ stopwaitsecs=10
         self.pidfd = os.pidfd_open(self.proc.pid)
         return self.proc.pid
 
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def check_alive(self):
-        if self.proc.poll() is not None:
-            raise BenchError(
-                f"{self.kind} daemon exited with status {self.proc.returncode}:\n"
-                + self.tail()
-            )
-
-    def tail(self, n=15):
-        try:
-            with open(os.path.join(self.dir, "stdout.txt"), "rb") as f:
-                lines = f.read().decode(errors="replace").splitlines()
-        except OSError:
-            lines = []
-        return "\n".join(lines[-n:])
-
     def wait_started(self, timeout):
         """Polls until all programs have a child and the log says they are
         RUNNING. Returns (t_first_child, t_all_children, t_all_running),
@@ -248,30 +229,10 @@ stopwaitsecs=10
 
     def stop(self, timeout=60.0):
         """SIGTERM; returns the time until the daemon has exited."""
-        t0 = now()
-        os.kill(self.pid, signal.SIGTERM)
-        p = select.poll()
-        p.register(self.pidfd, select.POLLIN)
-        if not p.poll(timeout * 1000):
-            raise BenchError(f"{self.kind} daemon did not exit within {timeout} s of SIGTERM")
-        elapsed = now() - t0
-        self.proc.wait()
-        return elapsed
+        return self.wait_exit(timeout)
 
     def close(self):
-        """Best-effort teardown (the marker scan catches the rest)."""
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        if self.pidfd is not None:
-            os.close(self.pidfd)
-            self.pidfd = None
+        super().close()
         self.log.close()
 
 
