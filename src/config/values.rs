@@ -528,7 +528,10 @@ pub fn python_repr(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+            // Python escapes what is not printable: C0 and C1 controls,
+            // DEL and the soft hyphen (other non-printables are rare in
+            // names and commands and shown as they are).
+            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) || c == '\u{ad}' => {
                 out.push_str(&format!("\\x{:02x}", c as u32))
             }
             c => out.push(c),

@@ -203,7 +203,7 @@ fn parse_port(text: &str) -> Result<u16, CallError> {
     if !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(CallError::BadUrl(format!(
             "Port could not be cast to integer value as {}",
-            super::format::py_repr(text)
+            crate::config::values::python_repr(text)
         )));
     }
     text.parse::<u16>()

@@ -10,7 +10,7 @@ use std::panic::Location;
 
 use crate::rpc::xmlrpc::Fault;
 
-use super::format::py_repr;
+use crate::config::values::python_repr as py_repr;
 
 /// A failed XML-RPC call (or log stream request).
 #[derive(Debug)]

@@ -51,37 +51,6 @@ pub fn avail_line(c: &ConfigInfo) -> String {
     )
 }
 
-/// Python's `repr()` of a string: single quotes unless the text has one
-/// and no double quote; backslash escapes for quotes and control
-/// characters.
-pub fn py_repr(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(quote);
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) || c == '\u{ad}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
 /// Python's `int()` of a command argument: optional sign, ASCII digits,
 /// single underscores between digits. Values beyond `i64` saturate (they
 /// fail later as too big for XML-RPC, as in the reference).
@@ -145,7 +114,7 @@ mod tests {
             ("\u{1b}[0m", "'\\x1b[0m'"),
             ("héllo", "'héllo'"),
         ] {
-            assert_eq!(py_repr(text), want, "{text}");
+            assert_eq!(crate::config::values::python_repr(text), want, "{text}");
         }
     }
 

@@ -12,10 +12,11 @@ use crate::rpc::xmlrpc::{faults, Value};
 use super::client::{LogStream, Pumped};
 use super::controller::{exit, Ctl, Flow, Outcome};
 use super::error::{os_error_class, CallError, Raised};
-use super::format::{py_int, py_repr};
+use super::format::py_int;
 use super::help;
 use super::input::STDIN;
 use super::reply::{self, ProcessInfo};
+use crate::config::values::python_repr as py_repr;
 use crate::sys::{wait_readable, CtrlC};
 
 const DONE: Outcome = Ok(Flow::Continue);

@@ -28,9 +28,9 @@ use std::path::{Path, PathBuf};
 use crate::cli::{self, Parsed, SupervisorctlArgs};
 use crate::config::{self, values, CtlConfig};
 
+use crate::config::values::python_repr as py_repr;
 use client::Server;
 use controller::Ctl;
-use format::py_repr;
 
 fn usage(progname: &str, message: &str) -> i32 {
     let _ = writeln!(
