@@ -350,6 +350,19 @@ serverurl={self.unix_url}
         return elapsed
 
 
+def stop_all(daemons):
+    """Teardown of every daemon a run started: SIGTERM, a few seconds,
+    then `close` (which kills what is left)."""
+    for d in daemons:
+        if d.proc is not None and d.proc.poll() is None:
+            try:
+                os.kill(d.pid, signal.SIGTERM)
+                d.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        d.close()
+
+
 class Session:
     """One benchmark run: the work directory, what it started, its notes."""
 
@@ -389,14 +402,7 @@ class Session:
         self.notes.append(text)
 
     def cleanup(self):
-        for d in self.daemons:
-            if d.proc is not None and d.proc.poll() is None:
-                try:
-                    os.kill(d.pid, signal.SIGTERM)
-                    d.proc.wait(timeout=5)
-                except (OSError, subprocess.TimeoutExpired):
-                    pass
-            d.close()
+        stop_all(self.daemons)
         for p in self.procs:
             if p.poll() is None:
                 try:

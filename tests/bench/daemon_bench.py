@@ -417,14 +417,7 @@ class Bench:
     # -- cleanup
 
     def cleanup(self):
-        for d in self.daemons:
-            if d.proc is not None and d.proc.poll() is None:
-                try:
-                    os.kill(d.pid, signal.SIGTERM)
-                    d.proc.wait(timeout=5)
-                except (OSError, subprocess.TimeoutExpired):
-                    pass
-            d.close()
+        bl.stop_all(self.daemons)
         for pid in self.yardstick_pids:
             try:
                 os.kill(pid, signal.SIGKILL)

@@ -30,7 +30,7 @@ import xmlrpc.client
 from pathlib import Path
 
 import pytest
-from interop_common import UnixTransport, stop_daemon, wait_for
+from interop_common import UnixTransport, daemon_command, stop_daemon, wait_for
 
 KIND = os.environ.get('EVENTS_DAEMON', 'ours')
 assert KIND in ('ours', 'reference'), 'EVENTS_DAEMON must be "ours" or "reference"'
@@ -171,13 +171,7 @@ class EvDaemon:
         self.conf.write_text(self.config_text(sections))
 
     def command(self):
-        if REFERENCE:
-            return [PYTHON, '-m', 'supervisor.supervisord', '-c', str(self.conf), '-n']
-        binary = os.environ.get('SUPERVISOR_BIN') or str(REPO / 'target' / 'debug' / 'supervisor')
-        if not os.access(binary, os.X_OK):
-            pytest.fail('our binary %r is missing: run `cargo build` or set SUPERVISOR_BIN'
-                        % binary, pytrace=False)
-        return [binary, 'supervisord', '-c', str(self.conf), '-n']
+        return daemon_command(self.conf, REFERENCE)
 
     def start(self):
         self.write_config()

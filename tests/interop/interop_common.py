@@ -7,11 +7,16 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import xmlrpc.client
+from pathlib import Path
+
+import pytest
 
 from supervisor.xmlrpc import SupervisorTransport, UnixStreamHTTPConnection
 
+REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 30  # socket timeout of every client: no test can hang forever
 
 # What a polled predicate may raise while the daemon is not there yet.
@@ -165,3 +170,16 @@ def stop_daemon(proc, var, marker, reference=False, settle=3):
         except AssertionError:
             pass
     return problems + kill_survivors(var, marker, settle)
+
+
+def daemon_command(conf, reference):
+    """The command line of a foreground supervisord on `conf`: the
+    reference under this Python, or ours (SUPERVISOR_BIN, else the debug
+    build)."""
+    if reference:
+        return [sys.executable, '-m', 'supervisor.supervisord', '-c', str(conf), '-n']
+    binary = os.environ.get('SUPERVISOR_BIN') or str(REPO / 'target' / 'debug' / 'supervisor')
+    if not os.access(binary, os.X_OK):
+        pytest.fail('our binary %r is missing: run `cargo build` or set SUPERVISOR_BIN'
+                    % binary, pytrace=False)
+    return [binary, 'supervisord', '-c', str(conf), '-n']

@@ -25,7 +25,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import xmlrpc.client
@@ -33,8 +32,8 @@ from pathlib import Path
 
 import pytest
 # Re-exported to the test modules (they import * from here).
-from interop_common import (TIMEOUT, UnixTransport, free_port, proc_alive,  # noqa: F401
-                            stop_daemon, unix_connection, wait_for)
+from interop_common import (TIMEOUT, UnixTransport, daemon_command, free_port,  # noqa: F401
+                            proc_alive, stop_daemon, unix_connection, wait_for)
 
 KIND = os.environ.get('RPC_DAEMON', 'ours')
 assert KIND in ('ours', 'reference'), 'RPC_DAEMON must be "ours" or "reference"'
@@ -308,13 +307,7 @@ class Daemon:
 
     # -- lifecycle
     def command(self):
-        if REFERENCE:
-            return [sys.executable, '-m', 'supervisor.supervisord', '-c', str(self.conf), '-n']
-        binary = os.environ.get('SUPERVISOR_BIN') or str(REPO / 'target' / 'debug' / 'supervisor')
-        if not os.access(binary, os.X_OK):
-            pytest.fail('our binary %r is missing: run `cargo build` or set SUPERVISOR_BIN'
-                        % binary, pytrace=False)
-        return [binary, 'supervisord', '-c', str(self.conf), '-n']
+        return daemon_command(self.conf, REFERENCE)
 
     def start(self):
         self.write_config()
